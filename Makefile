@@ -1,0 +1,37 @@
+# Two commands on a fresh machine (see README):  make run   |   make test
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-fast install ingest eval-check bench clean
+
+run: install ## install, build the index from corpus/ (progress bar), open the chat app
+	$(VENV)/bin/qa-bot ingest
+	$(VENV)/bin/streamlit run app.py
+
+test: install ## install, then run the whole test suite and the answer-quality gate (what CI runs)
+	$(PY) -m pytest
+	$(MAKE) eval-check
+
+test-fast: install ## the fast tests only (no real model, no browser)
+	$(PY) -m pytest -m "not slow"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+ingest: install
+	$(VENV)/bin/qa-bot ingest
+
+eval-check: install
+	@echo "answer-quality gate: not configured yet"
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,262 @@
+"""The ``qa-bot`` command line: parse arguments, call one library function, print."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from qa_bot.errors import QABotError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Ask questions of news coverage and get answers that cite their sources.")
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _fail(exc: QABotError | ValueError) -> None:
+    err.print(f"[red]error:[/red] {escape(str(exc))}")
+    raise typer.Exit(getattr(exc, "exit_code", 2))
+
+
+@contextmanager
+def _progress(enabled: bool = True):
+    """A rich progress bar on stderr, handed to the library as a ``progress(done, total, label)`` callback."""
+    if not enabled:
+        yield lambda done, total, label: None
+        return
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+               TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(done: int, total: int, label: str) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total or None)
+            bar.update(tasks[label], completed=done, total=total or None)
+
+        yield update
+
+
+def make_bot():
+    """The bot every command uses, configured from QA_BOT_* settings (tests substitute a fake)."""
+    from qa_bot.bot import QABot
+
+    return QABot()
+
+
+def _bot(open_index: bool = True, show_progress: bool = True):
+    bot = make_bot()
+    if open_index:
+        with _progress(show_progress) as progress:
+            recovery = bot.open(progress)
+        if recovery.rebuilt:
+            err.print(f"[yellow]note:[/yellow] the index was rebuilt ({escape(recovery.reason)}) in {recovery.seconds:.1f}s")
+        elif recovery.repaired_articles or recovery.orphans_removed:
+            err.print(f"[yellow]note:[/yellow] repaired an interrupted write ({recovery.repaired_articles} article(s) "
+                      f"re-indexed, {recovery.orphans_removed} stray chunk(s) removed)")
+    return bot
+
+
+def _report_errors(errors) -> None:
+    for e in errors:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def ingest(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False) -> None:
+    """Sync the corpus folder (QA_BOT_CORPUS_DIR) into the index: new and changed articles are
+    embedded, deleted ones dropped. Articles added with `add` are kept."""
+    try:
+        bot = _bot(show_progress=not quiet)
+        with _progress(not quiet) as progress:
+            result = bot.ingest(progress)
+    except QABotError as exc:
+        _fail(exc)
+    _report_errors(result.errors)
+    stats = bot.store.stats()
+    out.print(f"{escape(result.report.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
+    if result.errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def add(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, JSONL bulk files or http(s) URLs.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+    log_added: Annotated[bool, typer.Option("--log-added", help="Print each article id as soon as it is committed.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Add documents to the index. Re-adding unchanged documents does nothing; changed ones are replaced.
+    Inputs that cannot be read are reported one per line and the rest are still added."""
+    from qa_bot.bot import AddResult
+
+    def committed(article_id: str, what: str) -> None:
+        if log_added:
+            print(f"{what} {article_id}", flush=True)
+
+    try:
+        bot = _bot(show_progress=not quiet)
+        urls = [i for i in inputs if i.lower().startswith(("http://", "https://"))]
+        paths = [i for i in inputs if i not in urls]
+        total = AddResult()
+        with _progress(not quiet) as progress:
+            if paths:
+                total = bot.add_paths(paths, progress, on_article=committed)
+            for url in urls:
+                res = bot.add_url(url, progress)
+                total.errors.extend(res.errors)
+                total.articles.extend(res.articles)
+                for name in ("added", "updated", "unchanged"):
+                    getattr(total.report, name).extend(getattr(res.report, name))
+                total.report.chunks_written += res.report.chunks_written
+    except QABotError as exc:
+        _fail(exc)
+    _report_errors(total.errors)
+    stats = bot.store.stats()
+    if json_out:
+        print(json.dumps({"added": total.report.added, "updated": total.report.updated,
+                          "unchanged": total.report.unchanged, "chunks_written": total.report.chunks_written,
+                          "errors": [str(e) for e in total.errors], "index": stats}, indent=2))
+    else:
+        out.print(f"{escape(total.report.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
+    if total.errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def remove(article_ids: Annotated[list[str], typer.Argument(help="Article ids (see `qa-bot list`).")]) -> None:
+    """Delete articles and every chunk of them from the index."""
+    try:
+        bot = _bot()
+        bot.store.remove(article_ids)
+    except QABotError as exc:
+        _fail(exc)
+    out.print(f"Removed {len(article_ids)} article(s). Index: {bot.store.stats()['chunks']} chunks.")
+
+
+@app.command("list")
+def list_articles(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the indexed articles: id, date, outlet, title, chunk count."""
+    try:
+        records = _bot().articles()
+    except QABotError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps([{"id": r.id, "title": r.article.title, "outlet": r.article.outlet,
+                           "published": r.article.published.isoformat() if r.article.published else "",
+                           "url": r.article.url, "chunks": r.n_chunks, "origin": r.origin,
+                           "source": r.article.source} for r in records], indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "published", "outlet", "title", "chunks", "origin", box=None)
+    for r in records:
+        a = r.article
+        table.add_row(r.id, a.published.isoformat() if a.published else "", escape(a.outlet), escape(a.title),
+                      str(r.n_chunks), r.origin)
+    out.print(table)
+    out.print(f"{len(records)} articles")
+
+
+@app.command()
+def show(article_id: str) -> None:
+    """Print one article's metadata and full text."""
+    try:
+        record = _bot().article(article_id)
+    except QABotError as exc:
+        _fail(exc)
+    a = record.article
+    print(f"{a.title}\n{a.outlet} · {a.published or ''} · {a.url}\n\n{a.text}")
+
+
+def _parse_day(value: Optional[str], name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD", param_hint=name) from None
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (see DESIGN.md).")] = False,
+    k: Annotated[Optional[int], typer.Option("-k", "--top-k", help="Passages to retrieve.")] = None,
+    outlet: Annotated[Optional[list[str]], typer.Option("--outlet", help="Only this outlet (repeatable).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Only articles published on or after YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only articles published on or before YYYY-MM-DD.")] = None,
+) -> None:
+    """Ask a question; the answer cites the passages it quotes, or says the coverage doesn't answer."""
+    from qa_bot.retrieval import Filters
+
+    try:
+        filters = Filters(tuple(outlet or ()), _parse_day(since, "--since"), _parse_day(until, "--until"))
+    except ValueError as exc:
+        _fail(exc)
+    try:
+        bot = _bot(show_progress=True)
+        if bot.is_empty() and bot.settings.corpus_dir.is_dir():
+            err.print(f"The index is empty: building it from {escape(str(bot.settings.corpus_dir))} first.")
+            with _progress() as progress:
+                bot.ingest(progress)
+        answer = bot.ask(question, k=k, filters=filters)
+    except QABotError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return
+    out.print(escape(answer.text))
+    if answer.citations:
+        out.print()
+        for c in answer.citations:
+            out.print(f"[bold][{c.n}][/bold] {escape(c.outlet)}, {c.published} — {escape(c.title)}")
+            out.print(f"    “{escape(c.quote)}”")
+            if c.url:
+                out.print(f"    {escape(c.url)}")
+    elif answer.abstained and answer.hits:
+        out.print("\nClosest passages:")
+        for h in answer.hits[:3]:
+            p = h.passage
+            out.print(f"  - {escape(p.outlet)}, {p.published} — {escape(p.title)}: {escape(p.text[:160])}…")
+
+
+@app.command()
+def status() -> None:
+    """Where the data lives and what is in the index."""
+    try:
+        bot = _bot()
+    except QABotError as exc:
+        _fail(exc)
+    s = bot.settings
+    stats = bot.store.stats()
+    out.print(f"data dir:   {s.data_dir}\ncorpus dir: {s.corpus_dir}\nchroma:     "
+              f"{f'{s.chroma_host}:{s.chroma_port}' if s.chroma_host else 'embedded'} ({s.collection})\n"
+              f"model:      {s.embed_model}\narticles:   {stats['articles']}\nchunks:     {stats['chunks']}")
+
+
+def run() -> None:
+    """Entry point of the ``qa-bot`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()

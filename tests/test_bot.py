@@ -1,0 +1,133 @@
+from datetime import date
+
+import pytest
+
+from qa_bot.answering import ABSTAIN_TEXT
+from qa_bot.errors import InputError
+from qa_bot.retrieval import Filters
+
+from tests.fakes import make_pdf
+
+
+@pytest.fixture
+def ingested(bot):
+    result = bot.ingest()
+    assert not result.errors and len(result.report.added) == 4
+    return bot
+
+
+def test_ingest_syncs_new_changed_and_deleted_corpus_files(ingested, corpus_dir):
+    bot = ingested
+    again = bot.ingest()
+    assert again.report.added == [] and len(again.report.unchanged) == 4
+    (corpus_dir / "missile.txt").unlink()
+    lee = corpus_dir / "lee-interview.md"
+    lee.write_text(lee.read_text().replace("once every year", "twice every year"))
+    report = bot.ingest().report
+    assert len(report.removed) == 1 and len(report.updated) == 1
+    assert {a.article.title for a in bot.articles()} == {
+        "Lee sets out his China policy before the Beijing trip", "Business leaders gather in Beijing for a trade forum",
+        "Stone lions to travel to Xi'an"}
+
+
+def test_ingest_keeps_articles_added_by_users(ingested):
+    ingested.add_text("A user-supplied note about the state banquet and its menu.", title="Banquet note")
+    ingested.ingest()
+    assert "Banquet note" in {a.article.title for a in ingested.articles()}
+
+
+def test_answer_quotes_are_exact_substrings_of_their_articles(ingested):
+    answer = ingested.ask("What did Lee say about Taiwan?")
+    assert not answer.abstained and answer.citations
+    for c in answer.citations:
+        article = ingested.article(c.article_id).article
+        assert article.text[c.start:c.end] == c.quote
+        assert f"[{c.n}]" in answer.text
+    assert any("Taiwan" in c.quote for c in answer.citations)
+
+
+def test_every_answer_sentence_carries_a_citation(ingested):
+    answer = ingested.ask("How far did the missiles travel, according to the Joint Chiefs of Staff?")
+    assert answer.sentences and all(s.citations for s in answer.sentences)
+    assert "900 kilometres" in answer.text
+
+
+def test_unrelated_question_abstains_and_shows_closest_passages(ingested):
+    answer = ingested.ask("Which football club won the 1998 cup final in Glasgow?")
+    assert answer.abstained and answer.text == ABSTAIN_TEXT
+    assert answer.citations == () and answer.hits
+
+
+def test_filters_restrict_retrieval_by_outlet_and_date(ingested):
+    hits = ingested.search("summit business Taiwan lions missiles", k=10, filters=Filters(outlets=("Test Ledger",)))
+    assert hits and {h.passage.outlet for h in hits} == {"Test Ledger"}
+    hits = ingested.search("summit business Taiwan lions missiles", k=10,
+                           filters=Filters(since=date(2026, 1, 5), until=date(2026, 1, 6)))
+    assert hits and all("2026-01-05" <= h.passage.published <= "2026-01-06" for h in hits)
+
+
+def test_empty_range_and_bad_k_and_huge_questions_are_refused(ingested):
+    with pytest.raises(ValueError, match="date range is empty"):
+        Filters(since=date(2026, 2, 1), until=date(2026, 1, 1))
+    with pytest.raises(InputError, match="k must be between 1 and 50"):
+        ingested.ask("Taiwan?", k=0)
+    with pytest.raises(InputError, match="k must be between"):
+        ingested.ask("Taiwan?", k=10_000)
+    with pytest.raises(InputError, match="characters; the limit is"):
+        ingested.ask("x" * 1_000_000)
+    with pytest.raises(InputError, match="empty"):
+        ingested.ask("   ")
+
+
+def test_langchain_retriever_returns_documents_with_citation_metadata(ingested):
+    from langchain_core.documents import Document
+
+    docs = ingested.as_retriever(k=2).invoke("stone lions Xi'an")
+    assert len(docs) == 2 and all(isinstance(d, Document) for d in docs)
+    meta = docs[0].metadata
+    assert meta["title"] == "Stone lions to travel to Xi'an"
+    article = ingested.article(meta["article_id"]).article
+    assert article.text[meta["start"]:meta["end"]] == docs[0].page_content
+
+
+def test_add_paths_adds_good_files_and_reports_each_bad_one(bot, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("---\ntitle: A\n---\nThe first document has a few words in it.")
+    (folder / "b.txt").write_text("Second title\nThe second document is plain text with words.")
+    (folder / "c.html").write_text("<html><title>C</title><body><p>The third document is a web page.</p></body></html>")
+    (folder / "d.pdf").write_bytes(make_pdf(["The fourth document is a PDF file with text."], title="D"))
+    (folder / "e.txt").write_bytes(b"\x00\x01\x02binary")
+    result = bot.add_paths([folder])
+    assert len(result.report.added) == 4
+    [error] = result.errors
+    assert str(error).startswith(str(folder / "e.txt")) and "binary" in str(error)
+    again = bot.add_paths([folder])
+    assert again.report.added == [] and again.report.chunks_written == 0
+
+
+def test_upload_names_never_choose_a_path_and_size_is_limited(bot, tmp_path):
+    result = bot.add_upload(b"An uploaded article with enough words in it.", "../../etc/evil.txt")
+    assert result.ok
+    [art] = result.articles
+    assert art.source == "upload:evil.txt"
+    assert not (tmp_path / "etc").exists()
+    big = bot.add_upload(b"x" * int(bot.settings.max_upload_mb * 1e6 + 1), "big.txt")
+    assert not big.ok and "over the" in str(big.errors[0])
+
+
+def test_stream_yields_pieces_that_join_to_the_answer(ingested):
+    parts = list(ingested.stream("What did Lee say about Taiwan?"))
+    *pieces, final = parts
+    assert "".join(pieces) == final.text and len(pieces) > 3
+
+
+def test_importing_the_package_loads_no_model_or_database():
+    import subprocess
+    import sys
+
+    code = ("import sys, qa_bot; qa_bot.Settings; "
+            "bad = [m for m in ('torch', 'sentence_transformers', 'chromadb') if m in sys.modules]; "
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

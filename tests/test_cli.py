@@ -1,0 +1,78 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from qa_bot import cli
+from qa_bot.bot import QABot
+
+from tests.fakes import HashEmbedder
+
+
+@pytest.fixture
+def run(settings, monkeypatch):
+    """Invoke the CLI with the fake embedder and the fixture corpus."""
+    monkeypatch.setattr(cli, "make_bot", lambda: QABot(settings, embedder=HashEmbedder()))
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(cli.app, list(args))
+
+    return invoke
+
+
+def test_ingest_then_ask_json_has_the_documented_shape(run, settings):
+    result = run("ingest", "-q")
+    assert result.exit_code == 0, result.output
+    assert "4 added" in result.output
+    result = run("ask", "What did Lee say about Taiwan?", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"answer", "abstained", "citations", "passages", "timings_ms"} <= set(data)
+    assert data["citations"]
+    for c in data["citations"]:
+        assert {"n", "article_id", "title", "outlet", "published", "url", "quote", "start", "end"} <= set(c)
+
+
+def test_ask_on_an_empty_index_builds_it_first(run):
+    result = run("ask", "What did Lee say about Taiwan?")
+    assert result.exit_code == 0, result.output
+    assert "building it from" in result.output and "Taiwan" in result.output
+
+
+def test_add_binary_file_fails_with_one_line_naming_it_and_changes_nothing(run, tmp_path):
+    run("ingest", "-q")
+    before = json.loads(run("list", "--json").stdout)
+    bad = tmp_path / "photo.txt"
+    bad.write_bytes(bytes(range(256)) * 4)
+    result = run("add", str(bad), "-q")
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and str(bad) in errors[0] and "binary" in errors[0]
+    assert json.loads(run("list", "--json").stdout) == before
+
+
+def test_add_remove_and_list(run, tmp_path):
+    doc = tmp_path / "note.md"
+    doc.write_text("---\ntitle: Banquet note\noutlet: Desk\n---\nThe banquet menu featured several courses.")
+    assert run("add", str(doc), "-q").exit_code == 0
+    listed = json.loads(run("list", "--json").stdout)
+    [entry] = [a for a in listed if a["title"] == "Banquet note"]
+    assert entry["chunks"] == 1 and entry["origin"] == "added"
+    assert run("remove", entry["id"]).exit_code == 0
+    assert all(a["id"] != entry["id"] for a in json.loads(run("list", "--json").stdout))
+    result = run("remove", "does-not-exist")
+    assert result.exit_code == 3 and "qa-bot list" in result.stderr
+
+
+def test_ask_rejects_bad_dates_and_k(run):
+    run("ingest", "-q")
+    assert run("ask", "Taiwan?", "--since", "yesterday").exit_code == 2
+    result = run("ask", "Taiwan?", "-k", "0")
+    assert result.exit_code == 2 and "k must be between" in result.stderr
+
+
+def test_ask_filters_by_outlet(run):
+    run("ingest", "-q")
+    data = json.loads(run("ask", "business forum executives", "--json", "--outlet", "Test Ledger").stdout)
+    assert data["passages"] and {p["outlet"] for p in data["passages"]} == {"Test Ledger"}

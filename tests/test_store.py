@@ -1,0 +1,234 @@
+import multiprocessing
+import shutil
+
+import numpy as np
+import pytest
+
+from qa_bot.errors import LockedError, NotFoundError
+from qa_bot.index import ChunkIndex, chroma_path, sanitize_metadata
+from qa_bot.loaders import load_text
+from qa_bot.registry import PENDING
+from qa_bot.store import Store
+
+
+def _art(i: int, extra: str = ""):
+    return load_text(f"Article {i} reports that delegation {i} met officials in Beijing. {extra} "
+                     f"A second sentence adds detail number {i}.", title=f"Story {i}", outlet="Wire",
+                     url=f"https://wire.example.com/{i}", published="2026-01-0%d" % (i % 9 + 1))
+
+
+@pytest.fixture
+def store(settings, embedder):
+    s = Store(settings, embedder)
+    s.open()
+    yield s
+    s.close()
+
+
+def test_add_is_idempotent_and_embeds_each_text_once(store, embedder):
+    report = store.add([_art(1), _art(2)])
+    assert sorted(report.added) == sorted([_art(1).id, _art(2).id]) and report.chunks_written == 2
+    calls = embedder.embedded_texts
+    again = store.add([_art(1), _art(2)])
+    assert again.added == [] and sorted(again.unchanged) == sorted([_art(1).id, _art(2).id])
+    assert again.chunks_written == 0 and embedder.embedded_texts == calls
+    assert store.index.count() == 2
+
+
+def test_changed_article_replaces_all_its_chunks(store):
+    long = _art(3, extra=" ".join(f"Filler sentence {i} about talks." for i in range(60)))
+    store.add([long])
+    n_long = store.index.count()
+    assert n_long > 1
+    short = load_text("Article 3 was corrected to a single short sentence here.", title="Story 3",
+                      url="https://wire.example.com/3")
+    assert short.id == long.id
+    report = store.add([short])
+    assert report.updated == [short.id]
+    assert store.index.count() == 1
+    assert store.article(short.id).article.text.startswith("Article 3 was corrected")
+
+
+def test_remove_leaves_no_chunk_and_unknown_ids_are_refused(store):
+    store.add([_art(1), _art(2)])
+    store.remove([_art(1).id])
+    ids = store.index.all_ids()
+    assert ids and not any(i.startswith(_art(1).id) for i in ids)
+    with pytest.raises(NotFoundError, match="qa-bot list"):
+        store.remove(["nope"])
+    with pytest.raises(NotFoundError):
+        store.article(_art(1).id)
+
+
+def test_writes_are_split_under_the_per_call_limit(store, monkeypatch):
+    calls = []
+    original = store.index.collection.upsert
+
+    def spy(**kw):
+        calls.append(len(kw["ids"]))
+        return original(**kw)
+
+    monkeypatch.setattr(store.index.collection, "upsert", spy)
+    store.index.max_batch = 3
+    store.add([_art(i) for i in range(8)])
+    assert max(calls) <= 3 and sum(calls) == 8
+    assert store.index.count() == 8
+
+
+def test_metadata_is_sanitised_for_chroma():
+    assert sanitize_metadata({"a": None, "b": 1, "c": "x", "d": [1, 2], "e": True}) == {
+        "b": 1, "c": "x", "d": "[1, 2]", "e": True}
+
+
+def test_articles_without_dates_are_stored_and_filterable(store):
+    art = load_text("An undated note that still has enough words.", title="Undated")
+    store.add([art])
+    [hit] = store.index.get([f"{art.id}:0"])
+    assert hit.metadata["published"] == "" and hit.metadata["published_day"] == 0
+
+
+def _hold_lock(data_dir, ready, release):
+    from qa_bot.locking import WriteLock
+
+    lock = WriteLock(data_dir)
+    with lock.hold("test holder"):
+        ready.set()
+        release.wait(20)
+
+
+def test_a_second_writer_process_gets_a_clear_error(store):
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_hold_lock, args=(store.data_dir, ready, release))
+    proc.start()
+    try:
+        assert ready.wait(30)
+        before = store.index.count()
+        with pytest.raises(LockedError) as info:
+            store.add([_art(5)])
+        msg = str(info.value)
+        assert "is being written by pid" in msg and "test holder" in msg and "retry" in msg
+        assert store.index.count() == before
+    finally:
+        release.set()
+        proc.join(30)
+    store.add([_art(5)])  # once released, writing works again
+
+
+def test_interrupted_write_is_repaired_on_next_open(settings, embedder):
+    s = Store(settings, embedder)
+    s.open()
+    s.add([_art(1), _art(2)])
+    # Simulate a crash between registry and index writes: article 3 pending, half its chunks written.
+    art3 = _art(3)
+    chunks = s.chunker.split(art3)
+    s.registry.mark_pending([(art3, "added", chunks)])
+    s.lock.journal_path.write_text("{}")
+    s.index.collection.delete(ids=[f"{_art(2).id}:0"])  # and a lost chunk of an indexed article
+    s.index.upsert(["stray:0"], np.ones((1, embedder.dim), dtype=np.float32), ["x"], [{"article_id": "stray"}])
+    s.close()
+
+    again = Store(settings, embedder)
+    rec = again.open()
+    assert not rec.rebuilt
+    assert rec.repaired_articles == 2 and rec.orphans_removed == 1
+    assert again.index.all_ids() == again.registry.chunk_ids()
+    assert not list(again.registry.records(PENDING))
+    assert not again.lock.interrupted()
+    assert {a.id for a in again.articles()} == {_art(1).id, _art(2).id, art3.id}
+
+
+def test_pending_articles_are_invisible_to_search(store, embedder):
+    store.add([_art(1)])
+    art2 = _art(2)
+    chunks = store.chunker.split(art2)
+    store.registry.mark_pending([(art2, "added", chunks)])
+    vec = embedder.embed([chunks[0].text])
+    store.index.upsert([c.id for c in chunks], vec, [c.text for c in chunks], [{"article_id": art2.id}])
+    hits = store.query(embedder.embed(["delegation 2 met officials"])[0], 5)
+    assert hits and all(h.metadata["article_id"] != art2.id for h in hits)
+
+
+def test_deleted_index_folder_is_rebuilt_from_the_registry(settings, embedder):
+    s = Store(settings, embedder)
+    s.open()
+    s.add([_art(i) for i in range(4)])
+    s.close()
+    from qa_bot.index import remove_persistent
+
+    remove_persistent(chroma_path(settings))
+    again = Store(settings, embedder)
+    rec = again.open()
+    assert rec.repaired_articles == 4
+    assert again.index.count() == 4
+
+
+def test_a_corrupt_index_file_triggers_a_rebuild(settings, embedder):
+    s = Store(settings, embedder)
+    s.open()
+    s.add([_art(i) for i in range(4)])
+    s.close()
+    from qa_bot.index import release_persistent
+
+    release_persistent(chroma_path(settings))
+    db = chroma_path(settings) / "chroma.sqlite3"
+    db.write_bytes(db.read_bytes()[:2000])
+    again = Store(settings, embedder)
+    rec = again.open()
+    assert rec.rebuilt and "health check" in rec.reason
+    assert again.index.count() == 4
+
+
+def test_changing_the_embedding_model_rebuilds_the_index(settings, embedder):
+    s = Store(settings, embedder)
+    s.open()
+    s.add([_art(1)])
+    s.close()
+
+    class Other(type(embedder)):
+        name = "another-model"
+
+    again = Store(settings, Other())
+    rec = again.open()
+    assert rec.rebuilt and "another-model" in rec.reason
+    assert again.registry.get_meta("index_signature").startswith("another-model")
+
+
+def test_another_processes_write_becomes_visible_without_restart(settings, embedder):
+    reader = Store(settings, embedder)
+    reader.open()
+    writer_settings = settings
+    ctx = multiprocessing.get_context("spawn")
+    proc = ctx.Process(target=_write_one, args=(writer_settings.model_dump(),))
+    proc.start()
+    proc.join(120)
+    assert proc.exitcode == 0
+    hits = reader.query(embedder.embed(["okapi balloon zorblax"])[0], 3)
+    assert hits and hits[0].metadata["title"] == "Okapi"
+
+
+def _write_one(settings_dict):
+    from qa_bot.config import Settings
+
+    from tests.fakes import HashEmbedder
+
+    s = Store(Settings(**settings_dict), HashEmbedder())
+    s.open()
+    s.add([load_text("The okapi zorblax flew over Busan in a balloon and waved.", title="Okapi")])
+    s.close()
+
+
+def test_chunk_index_works_with_an_ephemeral_client(embedder):
+    import uuid
+
+    import chromadb
+
+    from qa_bot.index import chroma_settings
+
+    index = ChunkIndex(chromadb.EphemeralClient(settings=chroma_settings()), f"t-{uuid.uuid4().hex[:8]}")
+    vec = embedder.embed(["alpha beta", "gamma delta"])
+    index.upsert(["a:0", "b:0"], vec, ["alpha beta", "gamma delta"], [{"article_id": "a"}, {"article_id": "b"}])
+    [top, _] = index.query(vec[1], 2)
+    assert top.id == "b:0"
+    index.delete_articles(["b"])
+    assert index.all_ids() == {"a:0"}

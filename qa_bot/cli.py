@@ -35,8 +35,8 @@ def _progress(enabled: bool = True):
     if not enabled:
         yield lambda done, total, label: None
         return
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
-               TimeElapsedColumn(), TimeRemainingColumn()]
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn()]
     with Progress(*columns, console=err, transient=False) as bar:
         tasks: dict[str, int] = {}
 
@@ -233,6 +233,79 @@ def ask(
         for h in answer.hits[:3]:
             p = h.passage
             out.print(f"  - {escape(p.outlet)}, {p.published} — {escape(p.title)}: {escape(p.text[:160])}…")
+
+
+@app.command("eval")
+def eval_command(
+    dataset: Annotated[Path, typer.Option("--dataset", help="Gold questions (JSONL).")] = Path("eval/summit_test.jsonl"),
+    corpus: Annotated[Optional[Path], typer.Option(help="Corpus folder or JSONL (default: the corpus folder).")] = None,
+    system: Annotated[str, typer.Option(help="qa-bot, or baseline (the textbook LangChain pipeline).")] = "qa-bot",
+    k: Annotated[Optional[int], typer.Option("-k", "--top-k", help="Passages per question.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Where to write run.json, summary.md, report.html.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the run as JSON on stdout.")] = False,
+    baseline: Annotated[Optional[Path], typer.Option(help="A saved run.json to compare against.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N questions.")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a metric misses its threshold.")] = False,
+    thresholds: Annotated[Path, typer.Option(help="Thresholds TOML for --check.")] = Path("eval/thresholds.toml"),
+) -> None:
+    """Run a gold question set and print retrieval, answer, citation and abstention metrics;
+    write a JSON run, a Markdown summary and an HTML report with charts."""
+    from datetime import datetime
+
+    from qa_bot.config import Settings
+    from qa_bot.evaluation import check_thresholds, compare, evaluate, load_thresholds
+    from qa_bot.evaluation.report import label, write_reports
+    from qa_bot.evaluation.runner import HEADLINE, _fmt
+
+    try:
+        limits = load_thresholds(thresholds, dataset) if check else None
+        saved = json.loads(baseline.read_text(encoding="utf-8"))["metrics"] if baseline else None
+    except (OSError, ValueError, KeyError) as exc:
+        _fail(ValueError(f"{baseline}: not a saved eval run ({exc.__class__.__name__})"))
+    except QABotError as exc:
+        _fail(exc)
+    try:
+        with _progress() as progress:
+            run = evaluate(dataset, corpus=corpus, system=system, k=k, limit=limit, settings=Settings(),
+                           progress=progress)
+    except QABotError as exc:
+        _fail(exc)
+    comparison = compare(run.metrics, saved) if saved else None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = out_dir or Path("eval") / "runs" / f"{stamp}-{system}-{dataset.stem}"
+    paths = write_reports(run, target, comparison)
+    if json_out:
+        print(json.dumps(run.to_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        table = Table("metric", system if not comparison else "baseline run", *(["this run", "delta", ""] if comparison else []),
+                      title=f"{system} on {dataset.name} ({run.metrics['questions']} questions)", box=None)
+        if comparison:
+            for row in comparison:
+                delta = "" if row["delta"] is None else f"{row['delta']:+.3f}"
+                table.add_row(label(row["metric"]), _fmt(row["baseline"]), _fmt(row["current"]), delta,
+                              "[red]REGRESSION[/red]" if row["regression"] else "")
+        else:
+            for name in HEADLINE:
+                table.add_row(label(name), _fmt(run.metrics.get(name)))
+        out.print(table)
+        types = Table("type", "n", "pass", "recall@5", "answer recall", "cit. precision", box=None)
+        for t, m in sorted(run.by_type.items()):
+            types.add_row(t, str(m["questions"]), _fmt(m["pass_rate"]), _fmt(m["evidence_recall_at_5"]),
+                          _fmt(m["answer_recall"]), _fmt(m["citation_precision"]))
+        out.print(types)
+    err.print(f"wrote {paths['json']}, {paths['markdown']}, {paths['html']}")
+    failed = False
+    if comparison and any(r["regression"] for r in comparison):
+        err.print("[red]regressions against the baseline run (marked above)[/red]")
+    if limits:
+        failures = check_thresholds(run.metrics, *limits)
+        for line in failures:
+            err.print(f"[red]threshold:[/red] {escape(line)}")
+        failed = bool(failures)
+        if not failures:
+            err.print(f"all {len(limits[0]) + len(limits[1])} thresholds hold")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

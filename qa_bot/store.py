@@ -180,7 +180,7 @@ class Store:
             self.index = ChunkIndex(self._client or make_client(self.settings), self.settings.collection)
             records = list(self.registry.records())
             self.registry.set_meta("index_signature", self.index_signature)
-            self._index_articles([(r.article, r.origin) for r in records], progress, "Rebuilding the index")
+            self._index_articles([(r.article, r.origin) for r in records], progress, "Rebuilding the index (chunks)")
 
     def _repair(self, rec: Recovery, progress: Progress) -> None:
         """Finish or undo interrupted writes: re-index pending or incomplete articles, drop orphans."""
@@ -200,7 +200,7 @@ class Store:
         pending = {r.id for r in self.registry.records(PENDING)}
         todo = [r for r in self.registry.records() if r.id in (missing_articles | pending)]
         if todo:
-            self._index_articles([(r.article, r.origin) for r in todo], progress, "Repairing the index")
+            self._index_articles([(r.article, r.origin) for r in todo], progress, "Repairing the index (chunks)")
         rec.repaired_articles, rec.orphans_removed = len(todo), len(orphans)
 
     @contextmanager
@@ -255,7 +255,7 @@ class Store:
                 (report.updated if old else report.added).append(article.id)
         if todo:
             with self._writing(f"add {len(todo)} article(s)"):
-                report.chunks_written = self._index_articles(todo, progress, "Embedding", on_article,
+                report.chunks_written = self._index_articles(todo, progress, "Embedding chunks", on_article,
                                                              replacing={a.id for a, _ in todo if a.id in known})
         report.seconds = time.perf_counter() - started
         return report

@@ -1,0 +1,187 @@
+"""Answer-quality metrics. Pure functions; each is unit-tested on hand-computed examples.
+
+Definitions (``k`` = passages retrieved; strings are compared after :func:`normalize`):
+
+* **evidence recall@k** — for an answerable question, the share of its evidence items found in
+  the top-k passages. An item with a quote is found when a passage of the same article covers at
+  least half of the quote's characters (or contains the quote's text); an item without a quote
+  (a gold document only) is found when any passage comes from that document. When a set has no
+  evidence at all, a passage containing a reference answer counts.
+* **document recall@k** — the share of the question's evidence *articles* (gold documents) with
+  at least one passage in the top k (ClapNQ's "gold-passage recall").
+* **MRR** — 1 / rank of the first passage that finds any evidence item (0 if none).
+* **answer recall** — 1 when some reference answer is contained in the answer text (markers
+  removed), else 0. Only short references (at most 12 words) are used for containment; for
+  long-form references (ClapNQ) answer recall is not defined and reported as missing.
+* **token F1** — SQuAD-style token overlap F1 between the answer and its best reference.
+* **semantic similarity** — cosine similarity of the answer and its best reference, both
+  embedded with the system's embedder.
+* **citation precision** — the share of citations whose passage contains (finds) an evidence
+  item or contains a short reference answer.
+* **quote precision** — stricter: the share of citations whose *quoted words* overlap an
+  evidence quote or contain a short reference answer.
+* **citation recall** — the share of answer sentences with at least one supporting citation: a
+  citation supports a sentence when its quote contains at least 60% of the sentence's content
+  words (an extractive sentence is its own quote).
+* **abstention accuracy** — on unanswerable questions, the share where the system abstained;
+  **false-abstention rate** — on answerable questions, the share where it abstained.
+* **right speaker** — for ``quote`` questions: the first citation overlaps an evidence quote, or
+  its quote names the asked-about speaker right before a speech verb ("Xi said", "Lee told").
+* **latency p50/p95** — nearest-rank percentiles of per-question wall time, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from qa_bot.text import content_words, fold
+
+LONG_FORM_WORDS = 12
+_ARTICLES = {"a", "an", "the"}
+_MARKER = re.compile(r"\s*\[\d+\]")
+_SPEECH_VERBS = ("said", "says", "told", "added", "argued", "described", "called", "urged", "stressed", "noted",
+                 "insisted", "warned", "asked", "pledged", "promised", "recalled", "remarked", "emphasised",
+                 "emphasized", "expressed", "voiced", "proposed", "suggested", "replied", "answered", "declared",
+                 "explained", "hailed", "praised", "questioned", "dismissed", "rejected", "welcomed", "framed",
+                 "characterised", "characterized", "predicted", "expects", "expected", "wants", "wanted")
+
+
+def normalize(text: str) -> str:
+    """Lower case, accents and punctuation removed, articles dropped, spaces collapsed."""
+    return " ".join(w for w in fold(text).split() if w not in _ARTICLES)
+
+
+def strip_markers(text: str) -> str:
+    """Answer text without its ``[n]`` citation markers."""
+    return _MARKER.sub("", text).strip()
+
+
+def is_short(reference: str) -> bool:
+    return len(reference.split()) <= LONG_FORM_WORDS
+
+
+def contains_answer(text: str, references: Iterable[str]) -> bool:
+    """True when a short reference answer appears in ``text`` (normalised, on word boundaries)."""
+    hay = f" {normalize(text)} "
+    return any(f" {normalize(r)} " in hay for r in references if is_short(r) and normalize(r))
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    """Harmonic mean of token precision and recall (normalised tokens, multiset overlap)."""
+    pred, ref = normalize(prediction).split(), normalize(reference).split()
+    if not pred or not ref:
+        return float(pred == ref)
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if not common:
+        return 0.0
+    p, r = common / len(pred), common / len(ref)
+    return 2 * p * r / (p + r)
+
+
+def best_f1(prediction: str, references: Sequence[str]) -> float:
+    return max((token_f1(prediction, r) for r in references), default=0.0)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where an evidence item stands: an article and (if the quote was located) character offsets."""
+
+    article_id: str
+    start: int = -1
+    end: int = -1
+    quote: str = ""
+
+    @property
+    def located(self) -> bool:
+        return self.start >= 0
+
+
+def locate(article_id: str, quote: str, article_text: str | None) -> Span:
+    """The span of ``quote`` in its article (unlocated when the text or quote is unknown)."""
+    if quote and article_text:
+        i = article_text.find(quote)
+        if i >= 0:
+            return Span(article_id, i, i + len(quote), quote)
+    return Span(article_id, quote=quote)
+
+
+def overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
+    return max(0, min(a_end, b_end) - max(a_start, b_start))
+
+
+def passage_finds(article_id: str, start: int, end: int, text: str, span: Span) -> bool:
+    """Does a passage (article, offsets, text) find an evidence item? See the module docstring."""
+    if article_id != span.article_id:
+        return False
+    if span.located:
+        return overlap(start, end, span.start, span.end) * 2 >= (span.end - span.start)
+    if span.quote:
+        return normalize(span.quote) in normalize(text)
+    return True
+
+
+def recall_at_k(passages: Sequence[tuple[str, int, int, str]], spans: Sequence[Span], k: int) -> float:
+    """Share of evidence spans found in the first ``k`` passages ``(article_id, start, end, text)``."""
+    if not spans:
+        return 0.0
+    top = passages[:k]
+    return sum(any(passage_finds(*p, s) for p in top) for s in spans) / len(spans)
+
+
+def document_recall_at_k(passages: Sequence[tuple[str, int, int, str]], article_ids: Sequence[str], k: int) -> float:
+    """Share of gold articles with any passage among the first ``k``."""
+    gold = set(article_ids)
+    if not gold:
+        return 0.0
+    return len(gold & {p[0] for p in passages[:k]}) / len(gold)
+
+
+def reciprocal_rank(passages: Sequence[tuple[str, int, int, str]], spans: Sequence[Span]) -> float:
+    """1 / rank of the first passage that finds any evidence span; 0 when none does."""
+    for rank, p in enumerate(passages, start=1):
+        if any(passage_finds(*p, s) for s in spans):
+            return 1.0 / rank
+    return 0.0
+
+
+def sentence_supported(sentence: str, quotes: Sequence[str], threshold: float = 0.6) -> bool:
+    """True when some quote holds at least ``threshold`` of the sentence's content words."""
+    words = set(content_words(strip_markers(sentence)))
+    if not words:
+        return True
+    return any(len(words & set(content_words(q))) / len(words) >= threshold for q in quotes)
+
+
+def names_speaker(quote: str, speaker: str) -> bool:
+    """True when ``quote`` has the speaker's name (any part of it) right before a speech verb."""
+    parts = [p for p in re.split(r"[\s-]+", speaker) if len(p) > 1]
+    if not parts:
+        return False
+    names = "|".join(re.escape(p) for p in parts + [speaker])
+    verbs = "|".join(_SPEECH_VERBS)
+    return re.search(rf"\b(?:{names})(?:'s)?\b(?:\W+\w+){{0,3}}?\W+(?:{verbs})\b", quote) is not None or \
+        re.search(rf"\b[Aa]ccording to (?:\w+\W+){{0,2}}(?:{names})\b", quote) is not None
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (``p`` in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return float(ordered[rank - 1])
+
+
+def mean(values: Iterable[float | None]) -> float:
+    """Mean of the defined values; NaN when there are none."""
+    vals = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return sum(vals) / len(vals) if vals else math.nan
+
+
+def balanced_accuracy(abstain_accuracy: float, false_abstention: float) -> float:
+    """Mean of abstention accuracy (unanswerable) and answer rate (answerable)."""
+    return (abstain_accuracy + (1 - false_abstention)) / 2

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa_bot.answering import ExtractiveAnswerer
+from qa_bot.answering.extractive import AnswerParams
 from qa_bot.chat import condense
 from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder, SentenceTransformerEmbedder
@@ -16,7 +17,8 @@ from qa_bot.errors import InputError, LoaderError
 from qa_bot.loaders import expand_paths, load_bytes, load_path, load_text
 from qa_bot.models import Answer, Article, Hit
 from qa_bot.registry import ORIGIN_ADDED, ArticleRecord
-from qa_bot.retrieval import DenseRetriever, Filters, make_langchain_retriever
+from qa_bot.query import analyse
+from qa_bot.retrieval import Filters, FusionWeights, HybridRetriever, make_langchain_retriever
 from qa_bot.store import Progress, Recovery, Store, WriteReport, _no_progress
 
 
@@ -50,10 +52,7 @@ class QABot:
         self._client = client
         self._store: Store | None = None
         self._open_lock = threading.Lock()
-        self.answerer = ExtractiveAnswerer(
-            self.embedder, max_sentences=self.settings.answer_sentences,
-            support_threshold=self.settings.support_threshold,
-        )
+        self.answerer = ExtractiveAnswerer(self.embedder, _answer_params(self.settings))
 
     # ------------------------------------------------------------ lifecycle
 
@@ -185,7 +184,16 @@ class QABot:
     def search(self, query: str, k: int | None = None, filters: Filters = Filters()) -> list[Hit]:
         """Retrieved passages for ``query``, best first."""
         k = self.check_question(query, k)
-        return DenseRetriever(self.store, self.embedder).search(query, k, filters)
+        analysis = analyse(query, self.store.outlets(), default_year=self.store.typical_year())
+        return self.retriever.search(query, k, filters, analysis=analysis)
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        """Hybrid (dense + BM25) retrieval over this bot's store."""
+        weights = FusionWeights.load()
+        if self.settings.ablated("hybrid"):
+            weights = replace(weights, lexical=0.0)
+        return HybridRetriever(self.store, self.embedder, weights=weights)
 
     def ask(self, question: str, k: int | None = None, filters: Filters = Filters(), history=None) -> Answer:
         """Answer ``question`` from the index, citing every sentence, or abstain.
@@ -197,17 +205,29 @@ class QABot:
             history: earlier turns, for follow-up questions (see :mod:`qa_bot.chat`).
         """
         k = self.check_question(question, k)
+        store = self.store
         t0 = time.perf_counter()
-        standalone = condense(question, history)
+        s = self.settings
+        outlets = store.outlets()
+        turn = condense(question, [] if s.ablated("followup") else history, outlets)
+        analysis = analyse(turn.question, outlets, default_year=store.typical_year())
+        if s.ablated("speaker"):
+            analysis = replace(analysis, speaker="", speaker_tokens=frozenset(), is_quote_question=False)
+        if s.ablated("question"):
+            analysis = replace(analysis, outlets=(), dates=(), answer_type="")
+        vector = self.embedder.embed([turn.question])[0]
         t1 = time.perf_counter()
-        hits = DenseRetriever(self.store, self.embedder).search(standalone, k, filters)
+        pool_size = k if s.ablated("rerank") else max(k, self.answerer.params.rerank_pool)
+        pool = self.retriever.search(turn.question, pool_size, filters, analysis=analysis, query_vector=vector)
         t2 = time.perf_counter()
-        answer = self.answerer.answer(standalone, hits)
+        answer = self.answerer.answer(turn.question, pool, k=k, analysis=analysis, query_vector=vector,
+                                      sentence_index=store.sentence_index(pool), carried_terms=turn.carried_terms,
+                                      corpus_stats=store.term_statistics(analysis.topic_terms))
         t3 = time.perf_counter()
-        timings = {"condense": (t1 - t0) * 1e3, "retrieve": (t2 - t1) * 1e3, "answer": (t3 - t2) * 1e3,
+        timings = {"understand": (t1 - t0) * 1e3, "retrieve": (t2 - t1) * 1e3, "answer": (t3 - t2) * 1e3,
                    "total": (t3 - t0) * 1e3}
-        return replace(answer, question=question, condensed_question=standalone if standalone != question else "",
-                       timings_ms=timings)
+        return replace(answer, question=question,
+                       condensed_question=turn.question if turn.question != question else "", timings_ms=timings)
 
     def stream(self, question: str, k: int | None = None, filters: Filters = Filters(), history=None,
                ) -> Iterator[str | Answer]:
@@ -220,6 +240,19 @@ class QABot:
     def as_retriever(self, k: int | None = None, filters: Filters = Filters()):
         """This bot's retrieval as a LangChain ``BaseRetriever`` returning ``Document`` objects."""
         return make_langchain_retriever(self.search, k or self.settings.top_k, filters)
+
+
+def _answer_params(settings: Settings) -> AnswerParams:
+    """The tuned answering parameters, with the settings' overrides applied."""
+    params = AnswerParams.load()
+    overrides = {}
+    if settings.support_threshold is not None:
+        overrides["support_threshold"] = settings.support_threshold
+    if settings.answer_sentences is not None:
+        overrides["max_sentences"] = settings.answer_sentences
+    if settings.ablated("abstention"):
+        overrides["abstain"], overrides["support_threshold"] = {}, 0.0
+    return replace(params, **overrides) if overrides else params
 
 
 def _pieces(text: str) -> Iterator[str]:

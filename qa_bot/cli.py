@@ -247,6 +247,8 @@ def eval_command(
     limit: Annotated[Optional[int], typer.Option(help="Only the first N questions.")] = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when a metric misses its threshold.")] = False,
     thresholds: Annotated[Path, typer.Option(help="Thresholds TOML for --check.")] = Path("eval/thresholds.toml"),
+    ablate: Annotated[str, typer.Option(help="Answer-quality steps to switch off (comma-separated): "
+                                            "hybrid, rerank, speaker, question, followup, abstention.")] = "",
 ) -> None:
     """Run a gold question set and print retrieval, answer, citation and abstention metrics;
     write a JSON run, a Markdown summary and an HTML report with charts."""
@@ -257,6 +259,13 @@ def eval_command(
     from qa_bot.evaluation.report import label, write_reports
     from qa_bot.evaluation.runner import HEADLINE, _fmt
 
+    from pydantic import ValidationError
+
+    try:
+        if ablate:
+            Settings(ablate=ablate)
+    except ValidationError as exc:
+        _fail(ValueError(f"--ablate: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"))
     try:
         limits = load_thresholds(thresholds, dataset) if check else None
         saved = json.loads(baseline.read_text(encoding="utf-8"))["metrics"] if baseline else None
@@ -266,8 +275,8 @@ def eval_command(
         _fail(exc)
     try:
         with _progress() as progress:
-            run = evaluate(dataset, corpus=corpus, system=system, k=k, limit=limit, settings=Settings(),
-                           progress=progress)
+            run = evaluate(dataset, corpus=corpus, system=system, k=k, limit=limit,
+                           settings=Settings(ablate=ablate) if ablate else Settings(), progress=progress)
     except QABotError as exc:
         _fail(exc)
     comparison = compare(run.metrics, saved) if saved else None

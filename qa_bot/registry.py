@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+
 from qa_bot.models import Article, Chunk
 
 PENDING, INDEXED = "pending", "indexed"
+SCHEMA_VERSION = 2
 ORIGIN_CORPUS, ORIGIN_ADDED = "corpus", "added"
 
 _SCHEMA = """
@@ -31,8 +34,10 @@ CREATE TABLE IF NOT EXISTS articles (
     state TEXT NOT NULL, updated_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE, n INTEGER NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, PRIMARY KEY (article_id, n));
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentences TEXT NOT NULL DEFAULT '[]',
+    vectors BLOB, PRIMARY KEY (article_id, n));
 CREATE INDEX IF NOT EXISTS articles_state ON articles(state);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5(title, body, tokenize='porter unicode61 remove_diacritics 2');
 """
 
 
@@ -66,7 +71,18 @@ class Registry:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
         self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _migrate(self) -> None:
+        """Older registries keep their articles; their chunks are re-derived by the next open's repair."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        has_articles = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='articles'").fetchone()
+        if has_articles and version < SCHEMA_VERSION:
+            self._db.executescript("DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS chunk_fts;")
+            self._db.execute("UPDATE articles SET state=?", (PENDING,))
 
     def close(self) -> None:
         with self._lock:
@@ -95,12 +111,22 @@ class Registry:
 
     # ------------------------------------------------------------ writes
 
-    def mark_pending(self, items: Iterable[tuple[Article, str, list[Chunk]]]) -> None:
-        """Record articles (text, metadata, chunk spans) as being indexed; one transaction."""
+    def mark_pending(self, items: Iterable[tuple[Article, str, list[Chunk]]],
+                     sentences: dict[str, tuple[list[tuple[int, int]], np.ndarray | None]] | None = None) -> None:
+        """Record articles (text, metadata, chunks, their sentences and vectors) as being indexed.
+
+        One transaction; the lexical (BM25) index is updated in the same transaction, so it can
+        never disagree with the registry.
+
+        Args:
+            items: ``(article, origin, chunks)`` triples.
+            sentences: chunk id -> (sentence spans relative to the chunk, their vectors).
+        """
         now = time.time()
+        sentences = sentences or {}
         with self._lock, self._transaction():
             for article, origin, chunks in items:
-                self._db.execute("DELETE FROM chunks WHERE article_id=?", (article.id,))
+                self._delete_chunks(article.id)
                 self._db.execute(
                     "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -109,10 +135,20 @@ class Registry:
                         article.source, origin, article.text, json.dumps(article.extra), len(chunks), PENDING, now,
                     ),
                 )
-                self._db.executemany(
-                    'INSERT INTO chunks(article_id, n, start, "end") VALUES (?,?,?,?)',
-                    [(c.article_id, c.n, c.start, c.end) for c in chunks],
-                )
+                for c in chunks:
+                    spans, vectors = sentences.get(c.id, ([], None))
+                    cur = self._db.execute(
+                        'INSERT INTO chunks(article_id, n, start, "end", sentences, vectors) VALUES (?,?,?,?,?,?)',
+                        (c.article_id, c.n, c.start, c.end, json.dumps(spans),
+                         None if vectors is None else np.asarray(vectors, dtype=np.float16).tobytes()),
+                    )
+                    self._db.execute("INSERT INTO chunk_fts(rowid, title, body) VALUES (?,?,?)",
+                                     (cur.lastrowid, article.title, c.text))
+
+    def _delete_chunks(self, article_id: str) -> None:
+        self._db.execute("DELETE FROM chunk_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)",
+                         (article_id,))
+        self._db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
 
     def mark_indexed(self, article_ids: Iterable[str]) -> None:
         with self._lock, self._transaction():
@@ -120,7 +156,9 @@ class Registry:
 
     def delete(self, article_ids: Iterable[str]) -> None:
         with self._lock, self._transaction():
-            self._db.executemany("DELETE FROM articles WHERE id=?", [(i,) for i in article_ids])
+            for article_id in article_ids:
+                self._delete_chunks(article_id)
+                self._db.execute("DELETE FROM articles WHERE id=?", (article_id,))
 
     def _transaction(self):
         db = self._db
@@ -163,6 +201,95 @@ class Registry:
             return self._db.execute(
                 'SELECT n, start, "end" FROM chunks WHERE article_id=? ORDER BY n', (article_id,)
             ).fetchall()
+
+    def lexical_search(self, match: str, limit: int, outlets: tuple[str, ...] = (), since: str = "",
+                       until: str = "") -> list[tuple[str, int, float]]:
+        """BM25 over indexed chunks (SQLite FTS5): ``(article_id, n, score)``, best first.
+
+        Args:
+            match: an FTS5 query (see :func:`qa_bot.retrieval.fts_query`).
+            limit: most rows.
+            outlets, since, until: the same restrictions as the dense search (ISO dates).
+        """
+        if not match:
+            return []
+        sql = ["SELECT c.article_id, c.n, bm25(chunk_fts, 0.3, 1.0) AS score FROM chunk_fts "
+               "JOIN chunks c ON c.rowid = chunk_fts.rowid JOIN articles a ON a.id = c.article_id "
+               "WHERE chunk_fts MATCH ? AND a.state = ?"]
+        args: list = [match, INDEXED]
+        if outlets:
+            sql.append(f"AND a.outlet IN ({','.join('?' * len(outlets))})")
+            args.extend(outlets)
+        if since:
+            sql.append("AND a.published >= ?")
+            args.append(since)
+        if until:
+            sql.append("AND a.published != '' AND a.published <= ?")
+            args.append(until)
+        sql.append("ORDER BY score LIMIT ?")
+        args.append(limit)
+        with self._lock:
+            try:
+                rows = self._db.execute(" ".join(sql), args).fetchall()
+            except sqlite3.OperationalError:  # a query FTS5 cannot parse: no lexical evidence
+                return []
+        return [(a, n, -float(score)) for a, n, score in rows]
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many indexed chunks contain each term (as the BM25 index tokenises and stems it)."""
+        out = {}
+        with self._lock:
+            for term in terms:
+                clean = term.replace('"', "")
+                try:
+                    row = self._db.execute("SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH ?",
+                                           (f'"{clean}"',)).fetchone()
+                    out[term] = int(row[0])
+                except sqlite3.OperationalError:
+                    out[term] = 0
+        return out
+
+    def chunk_details(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict]:
+        """Offsets, sentence spans and sentence vectors of chunks, with their article's metadata and text."""
+        out: dict[tuple[str, int], dict] = {}
+        keys = list(dict.fromkeys(keys))
+        with self._lock:
+            for i in range(0, len(keys), 200):
+                part = keys[i : i + 200]
+                where = " OR ".join("(c.article_id=? AND c.n=?)" for _ in part)
+                rows = self._db.execute(
+                    'SELECT c.article_id, c.n, c.start, c."end", c.sentences, c.vectors, a.title, a.outlet, a.url, '
+                    f"a.published, a.state FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
+                    [v for key in part for v in key],
+                ).fetchall()
+                for aid, n, start, end, sents, vectors, title, outlet, url, published, state in rows:
+                    out[(aid, n)] = {"start": start, "end": end, "sentences": json.loads(sents),
+                                     "vectors": vectors, "title": title, "outlet": outlet, "url": url,
+                                     "published": published, "state": state}
+        return out
+
+    def texts(self, article_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(set(article_ids))
+        out: dict[str, str] = {}
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                out.update(self._db.execute(
+                    f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(part))})", part).fetchall())
+        return out
+
+    def outlets(self) -> list[str]:
+        """Distinct outlet names of indexed articles."""
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT DISTINCT outlet FROM articles WHERE state=? AND outlet != '' ORDER BY outlet", (INDEXED,))]
+
+    def typical_year(self) -> int | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT substr(published, 1, 4) AS y, COUNT(*) AS n FROM articles WHERE state=? AND published != '' "
+                "GROUP BY y ORDER BY n DESC LIMIT 1", (INDEXED,)).fetchone()
+        return int(row[0]) if row else None
 
     def chunk_ids(self) -> set[str]:
         """Ids of every chunk the registry expects in the index."""

@@ -11,6 +11,7 @@ from datetime import date
 from qa_bot.embeddings import Embedder
 from qa_bot.index import RawHit
 from qa_bot.models import Hit, Passage, day_number
+from qa_bot.text import STOPWORDS, words
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,127 @@ class DenseRetriever:
         raw = self.store.query(vector, k, filters.where())
         hits = [Hit(passage_from_raw(r), score=1.0 - r.distance, dense=1.0 - r.distance) for r in raw]
         return [Hit(h.passage, h.score, h.dense, h.lexical, rank=i + 1) for i, h in enumerate(hits)]
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 ``MATCH`` expression: the question's content words, OR-ed and quoted (BM25 ranks them)."""
+    terms = []
+    for word in words(text):
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        term = word.replace('"', "").strip(".'-")
+        if term and term not in terms:
+            terms.append(term)
+    return " OR ".join(f'"{t}"' for t in terms[:32])
+
+
+def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
+    toks = words(text)
+    return {tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1))}
+
+
+def near_duplicate(a: str, b: str, threshold: float = 0.7) -> bool:
+    """True when two passages share most of their five-word shingles (syndicated or copied text)."""
+    sa, sb = _shingles(a), _shingles(b)
+    if not sa or not sb:
+        return False
+    return len(sa & sb) / min(len(sa), len(sb)) >= threshold
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How dense and lexical rankings are combined (reciprocal rank fusion with weights)."""
+
+    rrf_k: float = 60.0
+    dense: float = 1.0
+    lexical: float = 1.0
+    outlet_boost: float = 1.0
+    date_boost: float = 0.5
+
+    @classmethod
+    def load(cls) -> "FusionWeights":
+        """The ``[fusion]`` table of ``qa_bot/data/answering.toml`` (defaults for missing keys)."""
+        import tomllib
+        from dataclasses import fields
+
+        from qa_bot.answering.extractive import PARAMS_FILE
+
+        if not PARAMS_FILE.exists():
+            return cls()
+        data = tomllib.loads(PARAMS_FILE.read_text(encoding="utf-8")).get("fusion", {})
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+class HybridRetriever:
+    """Dense (Chroma) and lexical (BM25 over SQLite FTS5) retrieval, fused by weighted reciprocal rank.
+
+    Both sides apply the same filters. Near-duplicate passages from different articles (syndicated
+    copies) are collapsed so one story does not count as several sources. Outlets and dates named
+    in the question (see :mod:`qa_bot.query`) boost matching passages.
+
+    Args:
+        store: the :class:`~qa_bot.store.Store`.
+        embedder: the model the index was built with.
+        candidates: how many passages each side contributes before fusion.
+        weights: fusion weights.
+    """
+
+    def __init__(self, store, embedder: Embedder, candidates: int = 30, weights: FusionWeights = FusionWeights()) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.weights = weights
+
+    def search(self, query: str, k: int, filters: Filters = Filters(), analysis=None,
+               query_vector=None) -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first, one per near-duplicate group."""
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        n = max(self.candidates, 2 * k)
+        vector = query_vector if query_vector is not None else self.embedder.embed([query])[0]
+        dense = self.store.query(vector, n, filters.where())
+        lexical = self.store.registry.lexical_search(
+            fts_query(query), n, filters.outlets, filters.since.isoformat() if filters.since else "",
+            filters.until.isoformat() if filters.until else "") if self.weights.lexical else []
+        w = self.weights
+        fused: dict[tuple[str, int], dict] = {}
+        for rank, raw in enumerate(dense, start=1):
+            key = (str(raw.metadata.get("article_id")), int(raw.metadata.get("n", raw.id.rsplit(":", 1)[-1])))
+            entry = fused.setdefault(key, {"score": 0.0, "dense": None, "lexical": None})
+            entry["score"] += w.dense / (w.rrf_k + rank)
+            entry["dense"] = 1.0 - raw.distance
+        for rank, (aid, chunk_n, score) in enumerate(lexical, start=1):
+            entry = fused.setdefault((aid, chunk_n), {"score": 0.0, "dense": None, "lexical": None})
+            entry["score"] += w.lexical / (w.rrf_k + rank)
+            entry["lexical"] = score
+        details = self.store.registry.chunk_details(fused)
+        texts = self.store.registry.texts(a for a, _ in details)
+        outlets = set(getattr(analysis, "outlets", ()) or ())
+        dates = {d.isoformat() for d in getattr(analysis, "dates", ()) or ()}
+        hits: list[Hit] = []
+        for key, entry in fused.items():
+            d = details.get(key)
+            if d is None or d["state"] != "indexed" or key[0] not in texts:
+                continue
+            passage = Passage(chunk_id=f"{key[0]}:{key[1]}", article_id=key[0],
+                              text=texts[key[0]][d["start"] : d["end"]], start=d["start"], end=d["end"],
+                              title=d["title"], outlet=d["outlet"], url=d["url"], published=d["published"])
+            score = entry["score"]
+            if outlets and passage.outlet in outlets:
+                score += w.outlet_boost / (w.rrf_k + 1)
+            if dates and (passage.published in dates):
+                score += w.date_boost / (w.rrf_k + 1)
+            hits.append(Hit(passage, score=score, dense=entry["dense"], lexical=entry["lexical"]))
+        hits.sort(key=lambda h: -h.score)
+        kept: list[Hit] = []
+        for hit in hits:
+            if any(h.passage.article_id != hit.passage.article_id and near_duplicate(h.passage.text, hit.passage.text)
+                   for h in kept):
+                continue
+            kept.append(hit)
+            if len(kept) == k:
+                break
+        return [Hit(h.passage, h.score, h.dense, h.lexical, rank=i + 1) for i, h in enumerate(kept)]
 
 
 def hit_to_document(hit: Hit):

@@ -22,11 +22,12 @@ import numpy as np
 
 from qa_bot.chunking import Chunker, embedding_text
 from qa_bot.config import Settings
-from qa_bot.embeddings import Embedder
+from qa_bot.embeddings import Embedder, embed_with_spans
 from qa_bot.errors import LockedError, NotFoundError, StoreError
 from qa_bot.index import ChunkIndex, chroma_path, make_client, release_persistent, remove_persistent
 from qa_bot.locking import WriteLock
 from qa_bot.models import Article, Chunk, day_number
+from qa_bot.text import sentence_spans
 from qa_bot.registry import INDEXED, ORIGIN_ADDED, ORIGIN_CORPUS, PENDING, ArticleRecord, Registry
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,9 @@ class Store:
         self._refresh_lock = threading.Lock()
         self._index_lock = threading.RLock()
         self._depth = 0
+        self._outlets: tuple[int, list[str]] | None = None
+        self._year: tuple[int, int | None] | None = None
+        self._df_cache: tuple[int, dict[str, int], int] | None = None
         self.on_change: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------ opening and recovery
@@ -319,9 +323,13 @@ class Store:
                      on_article: Callable[[str, str], None] | None) -> int:
         titles = {a.id: a.title for a, _, _ in group}
         chunks = [c for _, _, cs in group for c in cs]
-        vectors = self.embedder.embed([embedding_text(titles[c.article_id], c.text) for c in chunks],
-                                      batch_size=self.settings.embed_batch_size)
-        self.registry.mark_pending(group)
+        rel_spans = [s for a, _, cs in group for s in chunk_sentence_spans(a.text, cs)]
+        shifts = [len(titles[c.article_id]) + 1 if titles[c.article_id] else 0 for c in chunks]
+        vectors, sentence_vectors = embed_with_spans(
+            self.embedder, [embedding_text(titles[c.article_id], c.text) for c in chunks],
+            [[(s + d, e + d) for s, e in spans] for spans, d in zip(rel_spans, shifts)],
+            batch_size=self.settings.embed_batch_size)
+        self.registry.mark_pending(group, {c.id: (rel_spans[i], sentence_vectors[i]) for i, c in enumerate(chunks)})
         stale = [a.id for a, _, _ in group]
         self.index.delete_articles(stale)  # a replaced article may now have fewer chunks
         meta = {a.id: chunk_metadata(a) for a, _, _ in group}
@@ -362,6 +370,45 @@ class Store:
             callback()
         return True
 
+    def outlets(self) -> list[str]:
+        """Outlet names in the index (cached until the next write)."""
+        self.refresh()
+        if self._outlets is None or self._outlets[0] != self._generation:
+            self._outlets = (self._generation, self.registry.outlets())
+        return self._outlets[1]
+
+    def typical_year(self) -> int | None:
+        """The most common publication year, to read dates like "January 5" in questions."""
+        self.refresh()
+        if self._year is None or self._year[0] != self._generation:
+            self._year = (self._generation, self.registry.typical_year())
+        return self._year[1]
+
+    def term_statistics(self, terms) -> tuple[int, dict[str, int]]:
+        """``(chunks in the index, {term: chunks containing it})``, cached until the next write."""
+        self.refresh()
+        if self._df_cache is None or self._df_cache[0] != self._generation:
+            self._df_cache = (self._generation, {}, self.registry.total_chunks())
+        cache = self._df_cache[1]
+        todo = [t for t in set(terms) if t not in cache]
+        if todo:
+            cache.update(self.registry.document_frequencies(todo))
+            if len(cache) > 50_000:
+                cache.clear()
+        return self._df_cache[2], {t: cache.get(t, 0) for t in terms}
+
+    def sentence_index(self, hits) -> dict[str, tuple[list[tuple[int, int]], np.ndarray | None]]:
+        """Sentence spans and stored sentence vectors of the hits' chunks, by chunk id."""
+        keys = [(h.passage.article_id, int(h.passage.chunk_id.rsplit(":", 1)[1])) for h in hits]
+        out = {}
+        for (aid, n), d in self.registry.chunk_details(keys).items():
+            vectors = None
+            if d["vectors"] is not None and d["sentences"]:
+                vectors = np.frombuffer(d["vectors"], dtype=np.float16).reshape(len(d["sentences"]), -1)
+                vectors = vectors.astype(np.float32)
+            out[f"{aid}:{n}"] = ([tuple(s) for s in d["sentences"]], vectors)
+        return out
+
     def is_visible(self, article_id: str) -> bool:
         return article_id in self._visible
 
@@ -393,6 +440,16 @@ class Store:
 
     def close(self) -> None:
         self.registry.close()
+
+
+def chunk_sentence_spans(text: str, chunks: list[Chunk]) -> list[list[tuple[int, int]]]:
+    """For each chunk, its sentences as offsets relative to the chunk (the article's own sentence split)."""
+    spans = sentence_spans(text)
+    out = []
+    for c in chunks:
+        inside = [(s - c.start, e - c.start) for s, e in spans if s >= c.start and e <= c.end]
+        out.append(inside or [(0, len(c.text))])  # a piece of an over-long sentence
+    return out
 
 
 def chunk_metadata(article: Article) -> dict:

@@ -45,5 +45,5 @@ def evaluate(dataset: Path, *, corpus: Path | None = None, system: str = "qa-bot
     runner_system.prepare(articles, progress)
     return run_eval(runner_system, items, {a.id: a.text for a in articles}, k=k, dataset_path=Path(dataset),
                     corpus_path=corpus_path, settings={"top_k": settings.top_k, "embed_model": embedder.name,
-                                                       "support_threshold": settings.support_threshold},
+                                                       "ablate": settings.ablate},
                     progress=progress)

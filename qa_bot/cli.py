@@ -55,6 +55,14 @@ def make_bot():
     return QABot()
 
 
+def make_embedder():
+    """The embedding model for evals (tests substitute a fake)."""
+    from qa_bot.config import Settings
+    from qa_bot.embeddings import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(Settings().embed_model)
+
+
 def _bot(open_index: bool = True, show_progress: bool = True):
     bot = make_bot()
     if open_index:
@@ -275,7 +283,7 @@ def eval_command(
         _fail(exc)
     try:
         with _progress() as progress:
-            run = evaluate(dataset, corpus=corpus, system=system, k=k, limit=limit,
+            run = evaluate(dataset, corpus=corpus, system=system, k=k, limit=limit, embedder=make_embedder(),
                            settings=Settings(ablate=ablate) if ablate else Settings(), progress=progress)
     except QABotError as exc:
         _fail(exc)

@@ -148,3 +148,75 @@ def test_clapnq_style_items_use_the_gold_document(tmp_path):
                                 "doc": "d1", "evidence": ["Sentence one."]}) + "\n")
     [item] = load_gold(path)
     assert item.evidence == (Evidence("d1", "Sentence one."),)
+
+
+# ---------------------------------------------------------------- the CLI and the documented JSON shape
+
+from pathlib import Path  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from qa_bot import cli  # noqa: E402
+from tests.conftest import FIXTURES  # noqa: E402
+
+SCHEMA = Path(__file__).resolve().parents[1] / "eval" / "run.schema.json"
+
+
+@pytest.fixture
+def eval_cli(monkeypatch, tmp_path, corpus_dir):
+    monkeypatch.setattr(cli, "make_embedder", lambda: HashEmbedder())
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QA_BOT_CORPUS_DIR", str(corpus_dir))
+
+    def invoke(*args):
+        return CliRunner().invoke(cli.app, ["eval", "--dataset", str(FIXTURES / "gold.jsonl"),
+                                            "--out", str(tmp_path / "out"), *args])
+
+    return invoke
+
+
+@pytest.mark.parametrize("system", ["qa-bot", "baseline"])
+def test_eval_json_validates_against_the_documented_schema(eval_cli, system, tmp_path):
+    import jsonschema
+
+    result = eval_cli("--json", "--system", system)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, json.loads(SCHEMA.read_text()))
+    assert data["system"] == system and data["metrics"]["questions"] == 5
+    for name in ("run.json", "summary.md", "report.html"):
+        assert (tmp_path / "out" / name).stat().st_size > 200
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<svg" in html and "<script" not in html
+
+
+def test_eval_check_fails_on_an_impossible_threshold_and_passes_a_possible_one(eval_cli, tmp_path):
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[gold.min]\nanswer_recall = 1.01\n[gold.max]\nfalse_abstention_rate = -0.5\n")
+    result = eval_cli("--check", "--thresholds", str(strict))
+    assert result.exit_code == 1
+    assert "answer_recall" in result.stderr and "below the minimum 1.01" in result.stderr
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text("[gold.min]\nevidence_recall_at_5 = 0.0\n")
+    assert eval_cli("--check", "--thresholds", str(lenient)).exit_code == 0
+
+
+def test_eval_compares_against_a_saved_run_and_marks_regressions(eval_cli, tmp_path):
+    saved = tmp_path / "saved.json"
+    assert eval_cli("--json").exit_code == 0
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    run["metrics"]["answer_recall"] = 1.0
+    run["metrics"]["evidence_recall_at_5"] = 0.0
+    saved.write_text(json.dumps(run))
+    result = eval_cli("--baseline", str(saved))
+    assert result.exit_code == 0
+    assert "REGRESSION" in result.stdout and "regressions against the baseline run" in result.stderr
+
+
+def test_eval_refuses_unknown_systems_and_bad_files(eval_cli, tmp_path):
+    result = eval_cli("--system", "gpt")
+    assert result.exit_code == 2 and "unknown system 'gpt'" in result.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    result = CliRunner().invoke(cli.app, ["eval", "--dataset", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "line 1: not valid JSON" in result.stderr

@@ -58,10 +58,25 @@ def chroma_path(settings: Settings) -> Path:
 
 
 def release_persistent(path: Path) -> None:
-    """Drop chromadb's process-wide cached client for ``path`` so the folder can be replaced."""
+    """Stop chromadb's process-wide system for the folder ``path`` (only that one) and forget it.
+
+    chromadb shares one system per persist directory inside a process; clients of *other* folders
+    are untouched. Used before an index folder is deleted or rebuilt, and when a store closes.
+    (``SharedSystemClient`` keeps these in class attributes; chromadb is pinned to 1.5.x.)
+    """
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient.clear_system_cache()
+    ident = str(path)
+    with SharedSystemClient._refcount_lock:
+        system = SharedSystemClient._identifier_to_system.pop(ident, None)
+        SharedSystemClient._identifier_to_refcount.pop(ident, None)
+    if system is not None:
+        try:
+            system.stop()
+        except Exception as err:  # a damaged index may fail to stop cleanly; it is being discarded anyway
+            import logging
+
+            logging.getLogger(__name__).info("stopping the Chroma system for %s: %s", path, err)
 
 
 def remove_persistent(path: Path) -> None:

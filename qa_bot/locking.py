@@ -1,9 +1,18 @@
-"""One writer per data folder: a lock file, and a journal that marks unfinished writes.
+"""One process per embedded index, one writer per data folder, and a journal of unfinished writes.
 
-Chroma is thread-safe but not process-safe: two processes writing one persistent folder
-corrupted it in tests. Every write therefore holds ``write.lock`` (an OS-level lock, released
-by the kernel if the process dies) and, while it runs, a ``journal`` file whose presence at
-the next start means a write was interrupted and the index must be checked and repaired.
+Chroma is thread-safe but not process-safe. Two processes writing one persistent folder
+corrupted it in tests, and so did one *reading* while another wrote: a reader applies pending
+log entries to the vector segment itself (measured on chromadb 1.5.9: a reading process
+segfaulted in 4 of 4 trials while another process wrote). So:
+
+* an embedded (on-disk) index is owned by one process at a time — ``owner.lock``, held from open
+  to close; another process gets a clear refusal naming the owner (to share one index between
+  processes, run a Chroma server and set ``QA_BOT_CHROMA_HOST``);
+* every write holds ``write.lock`` — what serialises writers when several processes share a
+  Chroma server — and, while it runs, a ``journal`` file whose presence at the next start means
+  a write was interrupted and the index must be checked and repaired.
+
+All locks are OS-level (``flock``) and die with their process.
 """
 
 from __future__ import annotations
@@ -19,6 +28,78 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from qa_bot.errors import LockedError
+
+
+class OwnerLock:
+    """Exclusive use of a data folder by this process (re-entrant across objects in one process).
+
+    Args:
+        data_dir: the folder.
+        timeout: seconds to wait for another process before raising :class:`LockedError`.
+    """
+
+    _held: dict[str, list] = {}  # path -> [FileLock, count]: locks belong to the process, not to objects
+    _guard = threading.Lock()
+
+    def __init__(self, data_dir: Path, timeout: float = 2.0) -> None:
+        self.path = str((data_dir / "owner.lock").resolve())
+        self.owner_path = data_dir / "owner.lock.owner"
+        self.timeout = timeout
+        self.acquired = False
+
+    def owner(self) -> str:
+        return _describe(self.owner_path)
+
+    def acquire(self, what: str) -> None:
+        """Take the folder for this process.
+
+        Raises:
+            LockedError: another process owns it.
+        """
+        with self._guard:
+            entry = self._held.get(self.path)
+            if entry is None:
+                lock = FileLock(self.path, thread_local=False)
+                try:
+                    lock.acquire(timeout=self.timeout)
+                except Timeout:
+                    raise LockedError(
+                        f"the data folder {self.owner_path.parent} is in use by {self.owner()}; close it, use "
+                        "another QA_BOT_DATA_DIR, or serve the index with `chroma run` and set QA_BOT_CHROMA_HOST "
+                        "to share it between processes"
+                    ) from None
+                _write_owner(self.owner_path, what)
+                entry = self._held[self.path] = [lock, 0]
+            entry[1] += 1
+            self.acquired = True
+
+    def release(self) -> bool:
+        """Give the folder back; True when this was the process's last hold on it."""
+        with self._guard:
+            if not self.acquired:
+                return False
+            self.acquired = False
+            entry = self._held.get(self.path)
+            if entry is None:
+                return False
+            entry[1] -= 1
+            if entry[1] > 0:
+                return False
+            entry[0].release()
+            del self._held[self.path]
+            return True
+
+
+def _write_owner(path: Path, what: str) -> None:
+    path.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "what": what, "since": time.time()}))
+
+
+def _describe(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text())
+        return f"pid {info['pid']} on {info['host']} ({info['what']}, since {time.strftime('%H:%M:%S', time.localtime(info['since']))})"
+    except (OSError, ValueError, KeyError):
+        return "another process"
 
 
 class WriteLock:
@@ -39,11 +120,7 @@ class WriteLock:
 
     def owner(self) -> str:
         """Who holds the lock, as far as the owner file tells (for error messages)."""
-        try:
-            info = json.loads(self.owner_path.read_text())
-            return f"pid {info['pid']} on {info['host']} ({info['what']}, since {time.strftime('%H:%M:%S', time.localtime(info['since']))})"
-        except (OSError, ValueError, KeyError):
-            return "another process"
+        return _describe(self.owner_path)
 
     @contextmanager
     def hold(self, what: str, timeout: float | None = None):
@@ -58,9 +135,7 @@ class WriteLock:
                 ) from None
             try:
                 if self._file_lock.lock_counter == 1:
-                    self.owner_path.write_text(json.dumps(
-                        {"pid": os.getpid(), "host": socket.gethostname(), "what": what, "since": time.time()}
-                    ))
+                    _write_owner(self.owner_path, what)
                 yield
             finally:
                 self._file_lock.release()

@@ -25,7 +25,7 @@ from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder, embed_with_spans
 from qa_bot.errors import LockedError, NotFoundError, StoreError
 from qa_bot.index import ChunkIndex, chroma_path, make_client, release_persistent, remove_persistent
-from qa_bot.locking import WriteLock
+from qa_bot.locking import OwnerLock, WriteLock
 from qa_bot.models import Article, Chunk, day_number
 from qa_bot.text import sentence_spans
 from qa_bot.registry import INDEXED, ORIGIN_ADDED, ORIGIN_CORPUS, PENDING, ArticleRecord, Registry
@@ -86,6 +86,7 @@ class Store:
         self.data_dir = settings.data_dir
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.lock = WriteLock(self.data_dir, timeout=settings.lock_timeout_s)
+        self.owner = OwnerLock(self.data_dir, timeout=settings.lock_timeout_s)
         self.registry = Registry(self.data_dir / "registry.sqlite3")
         self.index: ChunkIndex | None = None
         self.recovery = Recovery()
@@ -93,7 +94,6 @@ class Store:
         self._visible: set[str] = set()
         self._generation = -1
         self._refresh_lock = threading.Lock()
-        self._index_lock = threading.RLock()
         self._depth = 0
         self._outlets: tuple[int, list[str]] | None = None
         self._year: tuple[int, int | None] | None = None
@@ -131,6 +131,15 @@ class Store:
         started = time.perf_counter()
         rec = Recovery()
         persistent = not self._external_client
+        if persistent:
+            self.owner.acquire(f"{Path(sys.argv[0]).name} {' '.join(sys.argv[1:2])}".strip())
+        try:
+            return self._open(rec, persistent, started, progress)
+        except BaseException:
+            self.owner.release()
+            raise
+
+    def _open(self, rec: Recovery, persistent: bool, started: float, progress: Progress) -> Recovery:
         path = chroma_path(self.settings)
         needs_probe = persistent and path.exists() and (self.lock.interrupted() or self._files_changed())
         if needs_probe and not _probe_in_subprocess(path, self.settings.collection):
@@ -353,18 +362,10 @@ class Store:
                 self._generation = generation
 
     def refresh(self) -> bool:
-        """Pick up writes made by other processes; True when something changed.
-
-        An embedded Chroma client keeps its vector index in memory and does not see another
-        process's writes, so it is reopened when the registry says the data changed.
-        """
+        """Pick up writes made by other processes sharing a Chroma server; True when something changed."""
         generation = self.registry.generation()
         if generation == self._generation:
             return False
-        with self._index_lock:
-            if self._depth == 0 and not self._external_client:
-                release_persistent(chroma_path(self.settings))
-                self.index = ChunkIndex(make_client(self.settings), self.settings.collection)
         self._reload_visible(force=True)
         for callback in list(self.on_change):
             callback()
@@ -415,8 +416,7 @@ class Store:
     def query(self, vector: np.ndarray, k: int, where: dict | None = None):
         """Nearest chunks of fully indexed articles (see :meth:`ChunkIndex.query`)."""
         self.refresh()
-        with self._index_lock:
-            raw = self.index.query(vector, k, where)
+        raw = self.index.query(vector, k, where)
         return [h for h in raw if h.metadata.get("article_id") in self._visible]
 
     def article(self, article_id: str) -> ArticleRecord:
@@ -439,7 +439,10 @@ class Store:
         return {"articles": n_articles, "chunks": n_chunks, "index_records": self.index.count() if self.index else 0}
 
     def close(self) -> None:
+        """Release the registry and, for an embedded index, the folder (other processes may then open it)."""
         self.registry.close()
+        if self.owner.release() and not self._external_client:
+            release_persistent(chroma_path(self.settings))
 
 
 def chunk_sentence_spans(text: str, chunks: list[Chunk]) -> list[list[tuple[int, int]]]:

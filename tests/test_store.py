@@ -194,20 +194,7 @@ def test_changing_the_embedding_model_rebuilds_the_index(settings, embedder):
     assert again.registry.get_meta("index_signature").startswith("another-model")
 
 
-def test_another_processes_write_becomes_visible_without_restart(settings, embedder):
-    reader = Store(settings, embedder)
-    reader.open()
-    writer_settings = settings
-    ctx = multiprocessing.get_context("spawn")
-    proc = ctx.Process(target=_write_one, args=(writer_settings.model_dump(),))
-    proc.start()
-    proc.join(120)
-    assert proc.exitcode == 0
-    hits = reader.query(embedder.embed(["okapi balloon zorblax"])[0], 3)
-    assert hits and hits[0].metadata["title"] == "Okapi"
-
-
-def _write_one(settings_dict):
+def _own_folder(settings_dict, ready, release):
     from qa_bot.config import Settings
 
     from tests.fakes import HashEmbedder
@@ -215,7 +202,46 @@ def _write_one(settings_dict):
     s = Store(Settings(**settings_dict), HashEmbedder())
     s.open()
     s.add([load_text("The okapi zorblax flew over Busan in a balloon and waved.", title="Okapi")])
+    ready.set()
+    release.wait(30)
     s.close()
+
+
+def test_a_second_process_is_refused_while_one_owns_the_folder(settings, embedder):
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_own_folder, args=(settings.model_dump(), ready, release))
+    proc.start()
+    try:
+        assert ready.wait(120)
+        with pytest.raises(LockedError) as info:
+            Store(settings, embedder).open()
+        msg = str(info.value)
+        assert "is in use by pid" in msg and "QA_BOT_CHROMA_HOST" in msg
+    finally:
+        release.set()
+        proc.join(60)
+    assert proc.exitcode == 0
+    after = Store(settings, embedder)  # the owner closed: the folder is free, and its write is there
+    after.open()
+    hits = after.query(embedder.embed(["okapi balloon zorblax"])[0], 3)
+    assert hits and hits[0].metadata["title"] == "Okapi"
+    after.close()
+
+
+def test_stores_in_one_process_share_the_folder_and_closing_one_keeps_the_other(settings, embedder, tmp_path):
+    first = Store(settings, embedder)
+    first.open()
+    first.add([_art(1)])
+    second = Store(settings, embedder)
+    second.open()  # same process: allowed
+    second.close()
+    other = Store(settings.model_copy(update={"data_dir": tmp_path / "other"}), embedder)
+    other.open()
+    other.add([_art(2)])
+    other.close()  # closing another folder's store leaves this one working
+    assert first.query(embedder.embed(["delegation 1 met officials"])[0], 1)
+    first.close()
 
 
 def test_chunk_index_works_with_an_ephemeral_client(embedder):

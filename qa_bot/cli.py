@@ -58,9 +58,9 @@ def make_bot():
 def make_embedder():
     """The embedding model for evals (tests substitute a fake)."""
     from qa_bot.config import Settings
-    from qa_bot.embeddings import SentenceTransformerEmbedder
+    from qa_bot.embeddings import make_embedder as build
 
-    return SentenceTransformerEmbedder(Settings().embed_model)
+    return build(Settings().embed_model)
 
 
 def _bot(open_index: bool = True, show_progress: bool = True):

@@ -25,6 +25,50 @@ class Embedder(Protocol):
         """Word pieces the model would read for ``text`` (without special tokens)."""
 
 
+class HashingEmbedder:
+    """A deterministic bag-of-words embedder with no model: hashed content words, unit length.
+
+    Not a substitute for a real model — it only knows shared words — but it needs no weights,
+    loads instantly and is fully reproducible, which is what fault-injection campaigns and smoke
+    tests want (``QA_BOT_EMBED_MODEL=hashing`` or ``hashing:DIM``).
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        if dim < 8:
+            raise ValueError("dim must be at least 8")
+        self.dim = self.dimension = dim
+        self.name = f"hashing-{dim}"
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        import hashlib
+
+        from qa_bot.text import content_words
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in content_words(text):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else np.full(self.dim, 1 / np.sqrt(self.dim))
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        from qa_bot.chunking import approx_token_count
+
+        return approx_token_count(text)
+
+
+def make_embedder(spec: str = PACKAGED_MODEL) -> Embedder:
+    """The embedder a settings value names: ``hashing[:DIM]``, or a sentence-transformers model."""
+    if spec == "hashing" or spec.startswith("hashing:"):
+        dim = spec.partition(":")[2]
+        if dim and not dim.isdigit():
+            raise ConfigError(f"QA_BOT_EMBED_MODEL={spec!r}: write hashing or hashing:DIM with DIM a number")
+        return HashingEmbedder(int(dim) if dim else 256)
+    return SentenceTransformerEmbedder(spec)
+
+
 def resolve_model_path(model: str) -> str:
     """The on-disk location of ``model``; the packaged default resolves inside its wheel.
 

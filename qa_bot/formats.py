@@ -23,6 +23,26 @@ def _meta(soup, *names: str) -> str:
     return ""
 
 
+MAX_HTML_DEPTH = 1000
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*?(/?)>")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+
+
+def html_depth(raw: str, stop_at: int = MAX_HTML_DEPTH) -> int:
+    """How deeply elements nest (a linear scan of the tags; stops counting at ``stop_at``)."""
+    depth = deepest = 0
+    for m in _TAG.finditer(raw):
+        closing, name, self_closing = m.group(1), m.group(2).lower(), m.group(3)
+        if name in _VOID or self_closing:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > stop_at:
+                break
+    return deepest
+
+
 def html_to_article(raw: str, source: str) -> Article:
     """Readable text and metadata (title, site name, canonical URL, date, author) from an HTML page.
 
@@ -33,6 +53,9 @@ def html_to_article(raw: str, source: str) -> Article:
 
     from qa_bot.loaders import make_article
 
+    if html_depth(raw) > MAX_HTML_DEPTH:
+        raise LoaderError(source, f"the page nests elements more than {MAX_HTML_DEPTH:,} levels deep; "
+                                  "save it as plain text and retry")
     soup = BeautifulSoup(raw, "lxml")
     title = _meta(soup, "og:title", "twitter:title") or (soup.title.get_text(" ", strip=True) if soup.title else "")
     outlet = _meta(soup, "og:site_name", "application-name")

@@ -23,6 +23,7 @@ from qa_bot.text import normalize_text
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".jsonl")
 MIN_TEXT_CHARS = 20
+MAX_FRONT_MATTER = 20_000
 _JSONL_KEYS = {"id", "title", "text", "url", "published", "outlet", "author", "source", "section", "note"}
 
 
@@ -161,6 +162,10 @@ def split_front_matter(raw: str, source: str) -> tuple[dict, str]:
     m = re.match(r"\s*---[ \t]*\n(.*?)\n---[ \t]*(?:\n|$)(.*)", raw, re.S)
     if not m:
         raise LoaderError(source, "front matter starts with '---' but has no closing '---' line")
+    if len(m.group(1)) > MAX_FRONT_MATTER:
+        raise LoaderError(source, f"front matter is over {MAX_FRONT_MATTER // 1000} KB; keep it to the article's metadata")
+    if re.search(r"(^|[\s\[{,:-])[&*][A-Za-z0-9_-]+", m.group(1)):
+        raise LoaderError(source, "front matter uses YAML anchors or aliases (& or *); write plain key: value pairs")
     try:
         meta = yaml.safe_load(m.group(1)) or {}
     except yaml.YAMLError as err:
@@ -254,13 +259,15 @@ def iter_jsonl(raw: str, source: str) -> Iterator[Article]:
     yield from articles
 
 
-def load_bytes(data: bytes, name: str, source: str | None = None) -> list[Article]:
+def load_bytes(data: bytes, name: str, source: str | None = None, isolate: bool = True) -> list[Article]:
     """Load one input given as bytes; ``name`` (its file name) only selects the format.
 
     Args:
         data: the file content.
         name: file name or path; its suffix picks the loader.
         source: how to name the input in messages and in the registry (defaults to ``name``).
+        isolate: parse PDF and HTML in a time- and memory-bounded child process (see
+            :mod:`qa_bot.sandbox`); the child itself passes False.
 
     Returns:
         The articles in the input (one, or many for JSONL).
@@ -273,6 +280,12 @@ def load_bytes(data: bytes, name: str, source: str | None = None) -> list[Articl
     if suffix not in SUPPORTED_SUFFIXES:
         kinds = ", ".join(s for s in SUPPORTED_SUFFIXES if s not in (".markdown", ".htm"))
         raise LoaderError(source, f"unsupported file type {suffix or '(none)'!r}; use one of {kinds}")
+    if isolate and suffix in (".pdf", ".html", ".htm"):
+        if not data.strip():
+            raise LoaderError(source, "the file is empty; nothing to add")
+        from qa_bot.sandbox import parse_isolated
+
+        return parse_isolated(data, name, source)
     if suffix == ".pdf":
         from qa_bot.formats import pdf_to_article
 

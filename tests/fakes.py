@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
-from qa_bot.chunking import approx_token_count
-from qa_bot.text import content_words
+from qa_bot.embeddings import HashingEmbedder
 
 
-class HashEmbedder:
-    """Bag-of-words vectors from hashed content words: similar wording gives similar vectors.
-
-    Records what it was asked to embed, so tests can check nothing is embedded twice.
-    """
+class HashEmbedder(HashingEmbedder):
+    """The package's hashing embedder, recording what it was asked to embed (to check nothing is embedded twice)."""
 
     name = "hash-embedder"
 
     def __init__(self, dim: int = 256) -> None:
-        self.dim = dim
-        self.dimension = dim
+        super().__init__(dim)
+        self.name = "hash-embedder"
         self.calls: list[list[str]] = []
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         self.calls.append(list(texts))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in content_words(text):
-                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-                out[row, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
-            norm = np.linalg.norm(out[row])
-            out[row] = out[row] / norm if norm else np.full(self.dim, 1 / np.sqrt(self.dim))
-        return out
-
-    def count_tokens(self, text: str) -> int:
-        return approx_token_count(text)
+        return super().embed(texts, batch_size)
 
     @property
     def embedded_texts(self) -> int:

@@ -185,10 +185,9 @@ def test_changing_the_embedding_model_rebuilds_the_index(settings, embedder):
     s.add([_art(1)])
     s.close()
 
-    class Other(type(embedder)):
-        name = "another-model"
-
-    again = Store(settings, Other())
+    other = type(embedder)()
+    other.name = "another-model"
+    again = Store(settings, other)
     rec = again.open()
     assert rec.rebuilt and "another-model" in rec.reason
     assert again.registry.get_meta("index_signature").startswith("another-model")

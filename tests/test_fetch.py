@@ -1,0 +1,109 @@
+"""URL ingestion refuses to reach inside the network (SSRF) and bounds size and time."""
+
+import socket
+
+import pytest
+
+from qa_bot import fetch
+from qa_bot.config import Settings
+from qa_bot.errors import LoaderError
+from qa_bot.fetch import address_allowed, fetch_article
+
+from tests.servers import PageServer, endless_body, slow_body
+
+PAGE = (b"<html><head><title>Public page</title></head><body><article><p>A public page about the summit "
+        b"with enough words.</p></article></body></html>")
+
+
+@pytest.fixture
+def server():
+    routes = {
+        "/page": (200, {"Content-Type": "text/html"}, PAGE),
+        "/to-secret": (302, {"Location": "http://127.0.0.2:{port}/secret"}, b""),
+        "/to-file": (302, {"Location": "file:///etc/passwd"}, b""),
+        "/secret": (200, {"Content-Type": "text/plain"}, b"internal secret text that must never be read"),
+        "/big": (200, {"Content-Type": "text/plain"}, b"y" * 3_000_000),
+        "/endless": (200, {}, endless_body),
+        "/slow": (200, {}, slow_body(10)),
+        "/loop": (302, {"Location": "/loop"}, b""),
+        "/missing": (404, {}, b""),
+    }
+    with PageServer(routes, host="0.0.0.0") as srv:
+        srv.host = "127.0.0.1"
+        yield srv
+
+
+def settings(**kw):
+    return Settings(url_timeout_s=kw.pop("timeout", 3), max_upload_mb=kw.pop("mb", 1), **kw)
+
+
+@pytest.mark.parametrize("ip, public", [
+    ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
+    ("169.254.169.254", False), ("::1", False), ("fe80::1", False), ("0.0.0.0", False), ("224.0.0.1", False),
+    ("::ffff:127.0.0.1", False), ("100.64.0.1", False), ("93.184.216.34", True), ("2606:4700::1111", True),
+])
+def test_only_public_unicast_addresses_are_allowed(ip, public):
+    assert address_allowed(ip, allow_private=False) is public
+
+
+@pytest.mark.parametrize("url, message", [
+    ("file:///etc/passwd", "only http and https"), ("ftp://example.com/x", "only http and https"),
+    ("gopher://127.0.0.1/", "only http and https"), ("javascript:alert(1)", "only http and https"),
+    ("http://user:pw@example.com/", "user names or passwords"), ("http:///nohost", "no host name"),
+    ("http://169.254.169.254/latest/meta-data/", "private, loopback or reserved"),
+    ("http://localhost:1/", "private, loopback or reserved"),
+    ("http://[::1]:1/", "private, loopback or reserved"),
+    ("http://10.0.0.1/", "private, loopback or reserved"),
+])
+def test_refused_urls_never_connect(url, message, monkeypatch):
+    def no_connect(*a, **k):
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "create_connection", no_connect)
+    with pytest.raises(LoaderError, match=message):
+        fetch_article(url, settings())
+
+
+def test_loopback_is_refused_by_default_and_allowed_by_the_setting(server):
+    with pytest.raises(LoaderError, match="private, loopback"):
+        fetch_article(server.url("/page"), settings())
+    assert server.hits.get("/page") is None
+    art = fetch_article(server.url("/page"), settings(allow_private_urls=True))
+    assert art.title == "Public page" and art.url == server.url("/page")
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused(monkeypatch):
+    real = socket.getaddrinfo
+
+    def fake(host, *a, **k):
+        if host == "innocent.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 80))]
+        return real(host, *a, **k)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    with pytest.raises(LoaderError, match="resolves to a private"):
+        fetch_article("http://innocent.example.com/story", settings())
+
+
+def test_redirects_are_checked_at_every_hop(server, monkeypatch):
+    # Allow exactly 127.0.0.1 (the test's "public" server); 127.0.0.2 stands for an internal host.
+    monkeypatch.setattr(fetch, "address_allowed", lambda ip, allow: ip == "127.0.0.1")
+    with pytest.raises(LoaderError, match="resolves to a private"):
+        fetch_article(server.url("/to-secret"), settings())
+    assert server.hits.get("/secret") is None
+    with pytest.raises(LoaderError, match="only http and https"):
+        fetch_article(server.url("/to-file"), settings())
+    with pytest.raises(LoaderError, match="more than 5 redirects"):
+        fetch_article(server.url("/loop"), settings())
+
+
+def test_size_time_and_status_limits(server):
+    allow = {"allow_private_urls": True}
+    with pytest.raises(LoaderError, match="over the 1 MB limit"):
+        fetch_article(server.url("/big"), settings(**allow))
+    with pytest.raises(LoaderError, match="over the 1 MB limit"):
+        fetch_article(server.url("/endless"), settings(**allow))
+    with pytest.raises(LoaderError, match="longer than 1s"):
+        fetch_article(server.url("/slow"), settings(timeout=1, **allow))
+    with pytest.raises(LoaderError, match="HTTP 404"):
+        fetch_article(server.url("/missing"), settings(**allow))

@@ -30,8 +30,8 @@ $(STAMP): requirements.txt pyproject.toml
 ingest: install
 	$(VENV)/bin/qa-bot ingest
 
-eval-check: install
-	@echo "answer-quality gate: not configured yet"
+eval-check: install ## the answer-quality gate: the summit test split against eval/thresholds.toml
+	$(VENV)/bin/qa-bot eval --dataset eval/summit_test.jsonl --check --out test-artifacts/eval-check
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

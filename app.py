@@ -1,36 +1,31 @@
-"""qa-bot chat (minimal page; display only — every action calls the qa_bot library)."""
+"""qa-bot's Streamlit front end: the router. Display only — every action calls the qa_bot library.
+
+Run with ``streamlit run app.py``. Pages live in ``app_pages/``; what they show is decided by the
+pure helpers in :mod:`qa_bot.ui`. ``QA_BOT_APP_FACTORY=module:function`` swaps the bot (tests).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from qa_bot.bot import QABot
+from app_pages.common import get_bot, show_error
+from qa_bot.errors import QABotError
 
+chat = st.Page("app_pages/chat.py", title="Ask the coverage", icon=":material/forum:", default=True)
+page = st.navigation([
+    chat,
+    st.Page("app_pages/corpus.py", title="Corpus", icon=":material/library_books:", url_path="corpus"),
+    st.Page("app_pages/evals.py", title="Evals", icon=":material/monitoring:", url_path="evals"),
+])
+# Chat reads best in a narrow column; the corpus and evals tables need the width.
+st.set_page_config(page_title=f"{page.title} · qa-bot", page_icon=":material/newspaper:",
+                   layout="centered" if page.url_path == chat.url_path else "wide")
 
-@st.cache_resource(show_spinner="Loading the model and opening the index…")
-def get_bot() -> QABot:
-    bot = QABot()
-    bot.open()
-    return bot
-
-
-st.set_page_config(page_title="qa-bot", page_icon="📰")
-st.title("Ask the coverage")
-bot = get_bot()
-if bot.is_empty():
-    st.info("The index is empty. Build it from the bundled corpus to start asking questions.")
-    if st.button("Build the index"):
-        bar = st.progress(0.0, text="Embedding…")
-        bot.ingest(lambda done, total, label: bar.progress(done / total if total else 0.0, text=f"{label} {done}/{total}"))
-        st.rerun()
+try:
+    get_bot()  # open the shared index once, with a spinner, before the page needs it
+except QABotError as err:
+    st.title("qa-bot")
+    show_error(err)
     st.stop()
 
-if question := st.chat_input("What did Lee say about Taiwan?"):
-    with st.chat_message("user"):
-        st.text(question)
-    answer = bot.ask(question)
-    with st.chat_message("assistant"):
-        st.text(answer.text)
-        for c in answer.citations:
-            st.caption(f"[{c.n}] {c.outlet}, {c.published} — {c.title}")
-            st.text(c.quote)
+page.run()

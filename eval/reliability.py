@@ -357,6 +357,65 @@ def upload_campaign(work: Path) -> dict:
             "rows": rows}
 
 
+# ---------------------------------------------------------------- 6. URL ingest (SSRF)
+
+
+def ssrf_campaign() -> dict:
+    """URL ingestion against loopback servers, with the private-address allowance off and on."""
+    from unittest import mock
+
+    from qa_bot import fetch
+    from qa_bot.config import Settings
+    from qa_bot.errors import LoaderError
+
+    from tests.servers import PageServer, endless_body, slow_body
+
+    page = b"<html><head><title>P</title></head><body><p>A page about the summit with enough words.</p></body></html>"
+    routes = {"/page": (200, {"Content-Type": "text/html"}, page),
+              "/to-internal": (302, {"Location": "http://127.0.0.2:{port}/internal"}, b""),
+              "/to-metadata": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
+              "/to-file": (302, {"Location": "file:///etc/passwd"}, b""),
+              "/internal": (200, {}, b"internal"), "/endless": (200, {}, endless_body), "/slow": (200, {}, slow_body(8))}
+    rows = []
+    with PageServer(routes, host="0.0.0.0") as srv:
+        srv.host = "127.0.0.1"
+
+        def case(name, url, allow, expect_refusal, patch_policy=False, **settings):
+            s = Settings(allow_private_urls=allow, url_timeout_s=settings.get("timeout", 3),
+                         max_upload_mb=settings.get("mb", 1))
+            t = time.perf_counter()
+            real_allowed = fetch.address_allowed
+            ctx = mock.patch.object(fetch, "address_allowed", lambda ip, a: ip == "127.0.0.1" or (
+                real_allowed(ip, False))) if patch_policy else mock.patch.object(fetch, "USER_AGENT", fetch.USER_AGENT)
+            with ctx:
+                try:
+                    fetch.fetch_article(url, s)
+                    outcome, message = "fetched", ""
+                except LoaderError as err:
+                    outcome, message = "refused", str(err)
+            rows.append({"case": name, "allow_loopback": allow, "outcome": outcome,
+                         "as_expected": (outcome == "refused") == expect_refusal, "s": round(time.perf_counter() - t, 2),
+                         "message": message[:140]})
+
+        for scheme_url in ("file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1:70/", "javascript:alert(1)",
+                           "data:text/html,hi"):
+            case(f"scheme {scheme_url.split(':')[0]}", scheme_url, True, True)
+        case("loopback, allowance off", srv.url("/page"), False, True)
+        case("localhost name, allowance off", f"http://localhost:{srv.port}/page", False, True)
+        case("IPv6 loopback", f"http://[::1]:{srv.port}/page", False, True)
+        case("metadata address, even with the allowance on", "http://169.254.169.254/latest/meta-data/", True, True)
+        case("private 10/8", "http://10.0.0.1/", False, True)
+        case("loopback, allowance on", srv.url("/page"), True, False)
+        case("redirect to an internal host", srv.url("/to-internal"), False, True, patch_policy=True)
+        case("redirect to metadata", srv.url("/to-metadata"), False, True, patch_policy=True)
+        case("redirect to file://", srv.url("/to-file"), True, True)
+        case("body over the size cap", srv.url("/endless"), True, True)
+        case("server slower than the timeout", srv.url("/slow"), True, True, timeout=1)
+        internal_hits = srv.hits.get("/internal", 0)
+    return {"cases": len(rows), "unexpected": sum(not r["as_expected"] for r in rows),
+            "internal_requests": internal_hits, "rows": rows}
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -399,21 +458,47 @@ def write(result: dict) -> None:
     if u:
         lines += ["## 4. Upload names and size", "", "| hostile names | unsafe stored names | files written outside the data dir | oversize upload refused |",
                   "|---|---|---|---|", f"| {u['names']} | **{u['unsafe_sources']}** | **{u['files_outside_data_dir']}** | {u['oversize_refused']} |", ""]
-    for key, title in (("markup", "## 5. Injected markup"), ("ssrf", "## 6. URL ingest (SSRF)"), ("load", "## 7. Load")):
-        if result.get(key):
-            lines += [title, "", result[key]["table"], ""]
+    m = result.get("markup")
+    if m:
+        lines += ["## 5. Injected markup (payloads in article text, titles and outlets; AppTest and real Chromium)", "",
+                  "| payloads | articles | asked in the browser | scripts run | requests to the listener | injected elements | fake citations | live markup in AppTest output | hostile URLs refused |",
+                  "|---|---|---|---|---|---|---|---|---|",
+                  f"| {m['payloads']} | {m['articles']} | {m['asked_in_browser']} | **{m['scripts_run']}** | "
+                  f"**{m['listener_requests']}** | **{m['injected_elements']}** | **{m['fake_citations']}** | "
+                  f"**{m['apptest_live_markup']}** of {m['apptest_strings']} strings | {m['hostile_urls_refused']} of 4 |", ""]
+    f = result.get("ssrf")
+    if f:
+        lines += ["## 6. URL ingest (SSRF), servers on 127.0.0.1", "",
+                  "| cases | not as expected | requests that reached the internal host |", "|---|---|---|",
+                  f"| {f['cases']} | **{f['unexpected']}** | **{f['internal_requests']}** |", "",
+                  "| case | loopback allowed | outcome | s | message |", "|---|---|---|---|---|"]
+        for r in f["rows"]:
+            lines.append(f"| {r['case']} | {r['allow_loopback']} | {r['outcome']} | {r['s']} | {r['message'].replace('|', '/')} |")
+        lines.append("")
+    ld = result.get("load")
+    if ld:
+        lines += ["## 7. Load (concurrent browser sessions while another session adds documents)", "",
+                  "| sessions × questions | answers | errors | answers without a citation | p50 | p95 | documents added meanwhile |",
+                  "|---|---|---|---|---|---|---|",
+                  f"| {ld['sessions']} × {ld['questions_per_session']} | {ld['answers']} | **{ld['errors']}** | **{ld['uncited']}** | "
+                  f"{ld['p50_ms'] / 1000:.1f} s | {ld['p95_ms'] / 1000:.1f} s | {ld['documents_added_meanwhile']} |", "",
+                  "Latency is submit-to-sources-shown in the browser, with all sessions sharing one 2-core machine.", "",
+                  "| absurd input | exit code | seconds (incl. process start) | message |", "|---|---|---|---|"]
+        for label, p in ld["absurd_inputs"].items():
+            lines.append(f"| {label} | {p['exit']} | {p['s']} | {p['message'].replace('|', '/')} |")
+        lines.append("")
     (OUT / "reliability.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="the full campaign (slow)")
-    parser.add_argument("--only", default="", help="comma-separated sections: crash,writers,hostile,uploads")
+    parser.add_argument("--only", default="", help="comma-separated sections: crash,writers,hostile,uploads,markup,ssrf,load")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bot-reliability-"))
     work.mkdir(parents=True, exist_ok=True)
-    only = set(filter(None, args.only.split(","))) or {"crash", "writers", "hostile", "uploads"}
+    only = set(filter(None, args.only.split(","))) or {"crash", "writers", "hostile", "uploads", "markup", "ssrf", "load"}
     started = time.perf_counter()
     result = {"machine": f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}",
               "when": time.strftime("%Y-%m-%d %H:%M"), "full": args.full}
@@ -429,6 +514,19 @@ def main() -> None:
     if "uploads" in only:
         print("4. upload names", flush=True)
         result["uploads"] = upload_campaign(work)
+    if "markup" in only:
+        print("5. injected markup", flush=True)
+        from eval.browser_campaign import markup_campaign
+
+        result["markup"] = markup_campaign(work, args.full)
+    if "ssrf" in only:
+        print("6. URL ingest (SSRF)", flush=True)
+        result["ssrf"] = ssrf_campaign()
+    if "load" in only:
+        print("7. load", flush=True)
+        from eval.browser_campaign import load_campaign
+
+        result["load"] = load_campaign(work, args.full)
     result["seconds"] = time.perf_counter() - started
     write(result)
     print((OUT / "reliability.md").read_text())
@@ -442,6 +540,14 @@ def main() -> None:
         failures += [k for k in ("hangs", "crashes", "unclear_errors") if result["hostile"][k]]
     if "uploads" in result:
         failures += [k for k in ("unsafe_sources", "files_outside_data_dir") if result["uploads"][k]]
+    if "markup" in result:
+        failures += [k for k in ("scripts_run", "listener_requests", "injected_elements", "fake_citations",
+                                 "apptest_live_markup") if result["markup"][k]]
+    if "ssrf" in result:
+        failures += [k for k in ("unexpected", "internal_requests") if result["ssrf"][k]]
+    if "load" in result:
+        failures += [k for k in ("errors", "uncited") if result["load"][k]]
+        failures += [f"absurd input {k}" for k, v in result["load"]["absurd_inputs"].items() if v["exit"] != 2]
     if failures:
         print("FAILED:", ", ".join(failures))
         sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -10,16 +11,19 @@ from pathlib import Path
 
 from qa_bot.answering import ExtractiveAnswerer
 from qa_bot.answering.extractive import AnswerParams
-from qa_bot.chat import condense
+from qa_bot.chat import Condensed, condense, normalize_history
 from qa_bot.config import Settings
-from qa_bot.embeddings import Embedder, SentenceTransformerEmbedder
-from qa_bot.errors import InputError, LoaderError
+from qa_bot.embeddings import Embedder, make_embedder
+from qa_bot.errors import InputError, LoaderError, QABotError
 from qa_bot.loaders import expand_paths, load_bytes, load_path, load_text
 from qa_bot.models import Answer, Article, Hit
 from qa_bot.registry import ORIGIN_ADDED, ArticleRecord
 from qa_bot.query import analyse
 from qa_bot.retrieval import Filters, FusionWeights, HybridRetriever, make_langchain_retriever
 from qa_bot.store import Progress, Recovery, Store, WriteReport, _no_progress
+from qa_bot.text import content_words
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,7 +52,7 @@ class QABot:
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, client=None) -> None:
         self.settings = settings or Settings()
-        self.embedder = embedder or SentenceTransformerEmbedder(self.settings.embed_model)
+        self.embedder = embedder or make_embedder(self.settings.embed_model)
         self._client = client
         self._store: Store | None = None
         self._open_lock = threading.Lock()
@@ -126,8 +130,8 @@ class QABot:
         limit = int(self.settings.max_upload_mb * 1e6)
         safe_name = _display_name(filename)
         if len(data) > limit:
-            return AddResult(errors=[LoaderError(safe_name, f"upload is {len(data) / 1e6:.1f} MB, over the "
-                                                             f"{self.settings.max_upload_mb:g} MB limit")])
+            return AddResult(errors=[LoaderError(f"upload:{safe_name}", f"upload is {_size(len(data))}, over the "
+                                                 f"{_size(limit)} limit; split it or raise QA_BOT_MAX_UPLOAD_MB")])
         try:
             articles = load_bytes(data, safe_name, source=f"upload:{safe_name}")
         except LoaderError as err:
@@ -156,6 +160,13 @@ class QABot:
     def remove(self, article_id: str) -> None:
         """Delete an article and all its chunks (bundled articles come back on the next ``ingest``)."""
         self.store.remove([article_id])
+
+    def overview(self) -> dict:
+        """Cheap facts for a sidebar: article and chunk counts, outlet names, the date range (no texts loaded)."""
+        store = self.store
+        stats = store.stats()
+        return {"articles": stats["articles"], "chunks": stats["chunks"], "outlets": store.outlets(),
+                "dates": store.registry.date_range()}
 
     def articles(self) -> list[ArticleRecord]:
         return self.store.articles()
@@ -195,7 +206,8 @@ class QABot:
             weights = replace(weights, lexical=0.0)
         return HybridRetriever(self.store, self.embedder, weights=weights)
 
-    def ask(self, question: str, k: int | None = None, filters: Filters = Filters(), history=None) -> Answer:
+    def ask(self, question: str, k: int | None = None, filters: Filters = Filters(), history=None, *,
+            answerer: str | None = None) -> Answer:
         """Answer ``question`` from the index, citing every sentence, or abstain.
 
         Args:
@@ -203,13 +215,45 @@ class QABot:
             k: passages to retrieve (``settings.top_k`` by default).
             filters: outlet and date restrictions.
             history: earlier turns, for follow-up questions (see :mod:`qa_bot.chat`).
+            answerer: ``"extractive"``, ``"ollama:MODEL"`` or ``"openai:MODEL"``; ``settings.llm`` by default.
+
+        Raises:
+            InputError: an empty or over-long question, ``k`` out of range.
+            ConfigError: an unknown answerer, or an LLM whose integration package is not installed.
         """
+        if self._llm_spec(answerer) is None:
+            return self._ask_extractive(question, k, filters, history)
+        answer = None
+        for item in self._stream_llm(question, k, filters, history, answerer):
+            if isinstance(item, Answer):
+                answer = item
+        return answer
+
+    def stream(self, question: str, k: int | None = None, filters: Filters = Filters(), history=None, *,
+               answerer: str | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces as it is ready, then the complete :class:`Answer`.
+
+        With an LLM the pieces are the model's words as it writes them; the final ``Answer`` is the
+        verified one (its text may differ: unsupported sentences flagged or removed, renumbered
+        citations, or the extractive answer with a notice when the model failed).
+        """
+        if self._llm_spec(answerer) is None:
+            answer = self.ask(question, k, filters, history, answerer=answerer)
+            for piece in _pieces(answer.text):
+                yield piece
+            yield answer
+            return
+        yield from self._stream_llm(question, k, filters, history, answerer)
+
+    def _ask_extractive(self, question: str, k: int | None, filters: Filters, history, turn: Condensed | None = None,
+                        ) -> Answer:
+        """The extractive answer (also the LLM's passages and its fallback)."""
         k = self.check_question(question, k)
         store = self.store
         t0 = time.perf_counter()
         s = self.settings
         outlets = store.outlets()
-        turn = condense(question, [] if s.ablated("followup") else history, outlets)
+        turn = turn or condense(question, [] if s.ablated("followup") else history, outlets)
         analysis = analyse(turn.question, outlets, default_year=store.typical_year())
         if s.ablated("speaker"):
             analysis = replace(analysis, speaker="", speaker_tokens=frozenset(), is_quote_question=False)
@@ -229,13 +273,59 @@ class QABot:
         return replace(answer, question=question,
                        condensed_question=turn.question if turn.question != question else "", timings_ms=timings)
 
-    def stream(self, question: str, k: int | None = None, filters: Filters = Filters(), history=None,
-               ) -> Iterator[str | Answer]:
-        """Yield the answer text in pieces as it is ready, then the complete :class:`Answer`."""
-        answer = self.ask(question, k, filters, history)
-        for piece in _pieces(answer.text):
-            yield piece
-        yield answer
+    def _llm_spec(self, answerer: str | None):
+        """The LLM to answer with, or None for the extractive answerer."""
+        from qa_bot.answering.llm import parse_llm
+
+        return parse_llm(self.settings.llm if answerer is None else answerer)
+
+    def _llm_answerer(self, answerer: str | None):
+        """The LLM answerer for ``answerer`` (built once per backend; the chat model connects lazily)."""
+        from qa_bot.answering.llm import LLMAnswerer, make_chat_model
+        from qa_bot.answering.verify import Verifier
+
+        spec = self._llm_spec(answerer)
+        cache = self.__dict__.setdefault("_llm_answerers", {})
+        if spec not in cache:
+            cache[spec] = LLMAnswerer(make_chat_model(self.settings, spec), Verifier(self.embedder), self.settings,
+                                      spec.label)
+        return cache[spec]
+
+    def _stream_llm(self, question: str, k: int | None, filters: Filters, history, answerer: str | None,
+                    ) -> Iterator[str | Answer]:
+        """Retrieve as the extractive path does, then stream the LLM's answer and verify it.
+
+        A model failure during condensation skips generation: the server just failed, so the
+        extractive answer comes back at once with the notice.
+        """
+        from qa_bot.answering.llm import describe_failure
+
+        self.check_question(question, k)
+        llm = self._llm_answerer(answerer)
+        t0 = time.perf_counter()
+        turns = [] if self.settings.ablated("followup") else normalize_history(history)
+        turn, notice = None, ""
+        if turns:
+            try:
+                rewritten = llm.condense(question, turns)
+                carried = tuple(w for w in content_words(rewritten) if w not in set(content_words(question)))
+                turn = Condensed(rewritten, carried, True)
+            except QABotError as exc:
+                log.info("LLM condensation unusable: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - reported to the user as the notice
+                notice = describe_failure(exc, llm.name, self.settings)
+        fallback = self._ask_extractive(question, k, filters, history, turn)
+        if notice:
+            yield replace(fallback, notice=notice)
+            return
+        t1 = time.perf_counter()
+        for item in llm.stream(fallback.condensed_question or question, fallback):
+            if isinstance(item, Answer):
+                timings = dict(fallback.timings_ms, generate=(time.perf_counter() - t1) * 1e3,
+                               total=(time.perf_counter() - t0) * 1e3)
+                item = replace(item, question=question, condensed_question=fallback.condensed_question,
+                               timings_ms=timings)
+            yield item
 
     def as_retriever(self, k: int | None = None, filters: Filters = Filters()):
         """This bot's retrieval as a LangChain ``BaseRetriever`` returning ``Document`` objects."""
@@ -253,6 +343,13 @@ def _answer_params(settings: Settings) -> AnswerParams:
     if settings.ablated("abstention"):
         overrides["abstain"], overrides["support_threshold"] = {}, 0.0
     return replace(params, **overrides) if overrides else params
+
+
+def _size(n_bytes: int) -> str:
+    """A byte count for messages: MB with enough precision to tell two sizes apart."""
+    if n_bytes >= 1e6:
+        return f"{n_bytes / 1e6:.1f} MB"
+    return f"{n_bytes / 1e3:.1f} KB" if n_bytes >= 1e3 else f"{n_bytes} bytes"
 
 
 def _pieces(text: str) -> Iterator[str]:

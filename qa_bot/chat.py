@@ -18,8 +18,11 @@ from qa_bot.text import content_words, words
 
 _OPENERS = ("and ", "and,", "what about", "how about", "also", "but ", "so ", "then ", "what else", "anything else",
             "same ", "why ", "was that", "is that", "did that", "does that")
-_PRONOUNS = {"it", "its", "that", "this", "they", "them", "their", "he", "him", "his", "she", "her", "those", "these",
-             "there", "then", "one", "each", "other", "others", "such", "both", "two", "same", "else", "instead"}
+# Words that point back to an earlier turn: strong ones almost always do; weak ones ("each one",
+# "such a summit") only in a question that names nothing of its own.
+_STRONG_REFERENCES = {"it", "its", "that", "this", "they", "them", "their", "he", "him", "his", "she", "her", "those",
+                      "these", "there"}
+_WEAK_REFERENCES = {"one", "each", "other", "others", "such", "both", "same", "else", "instead", "then"}
 _PERSON_PRONOUNS = re.compile(r"\b(he|she|him|her|his)\b", re.I)
 _NAME_SEQ = re.compile(r"\b[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,3}")
 _SCAFFOLD = {"what", "who", "whom", "which", "where", "when", "why", "how", "did", "does", "do", "many", "much",
@@ -69,7 +72,12 @@ def is_followup(question: str) -> bool:
     if q.startswith(_OPENERS):
         return True
     own = [w for w in content_words(q) if w not in _SCAFFOLD]
-    return bool(_PRONOUNS & set(toks)) or len(own) <= 1
+    if len(own) <= 1:
+        return True
+    names = [m.group(0) for m in _NAME_SEQ.finditer(question.strip()[1:])]  # proper names after the first word
+    if _STRONG_REFERENCES & set(toks) and len(own) <= 4:
+        return True
+    return bool(_WEAK_REFERENCES & set(toks)) and len(own) <= 4 and not names
 
 
 def _topic_words(question: str) -> list[str]:

@@ -208,27 +208,42 @@ def ask(
     outlet: Annotated[Optional[list[str]], typer.Option("--outlet", help="Only this outlet (repeatable).")] = None,
     since: Annotated[Optional[str], typer.Option(help="Only articles published on or after YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Only articles published on or before YYYY-MM-DD.")] = None,
+    llm: Annotated[Optional[str], typer.Option(
+        "--llm", help="Answer with extractive, ollama:MODEL or openai:MODEL (default: QA_BOT_LLM). The server "
+        "address comes from QA_BOT_LLM_BASE_URL, keys from the environment.")] = None,
 ) -> None:
     """Ask a question; the answer cites the passages it quotes, or says the coverage doesn't answer."""
+    from qa_bot.answering.llm import parse_llm
     from qa_bot.retrieval import Filters
 
     try:
         filters = Filters(tuple(outlet or ()), _parse_day(since, "--since"), _parse_day(until, "--until"))
-    except ValueError as exc:
+        if llm is not None:
+            parse_llm(llm)
+    except (ValueError, QABotError) as exc:
         _fail(exc)
+    streamed = ""
     try:
         bot = _bot(show_progress=True)
         if bot.is_empty() and bot.settings.corpus_dir.is_dir():
             err.print(f"The index is empty: building it from {escape(str(bot.settings.corpus_dir))} first.")
             with _progress() as progress:
                 bot.ingest(progress)
-        answer = bot.ask(question, k=k, filters=filters)
+        if json_out or parse_llm(llm or bot.settings.llm) is None:
+            answer = bot.ask(question, k=k, filters=filters, **({"answerer": llm} if llm else {}))
+        else:
+            answer, streamed = _stream_answer(bot, question, k, filters, llm)
     except QABotError as exc:
         _fail(exc)
     if json_out:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
-    out.print(escape(answer.text))
+    if streamed:
+        _print_verification(answer, streamed)
+    else:
+        out.print(escape(answer.text))
+        if answer.notice:
+            err.print(f"[yellow]note:[/yellow] {escape(answer.notice)}")
     if answer.citations:
         out.print()
         for c in answer.citations:
@@ -241,6 +256,37 @@ def ask(
         for h in answer.hits[:3]:
             p = h.passage
             out.print(f"  - {escape(p.outlet)}, {p.published} — {escape(p.title)}: {escape(p.text[:160])}…")
+
+
+def _stream_answer(bot, question: str, k, filters, llm):
+    """Print the model's words as they arrive; return the verified answer and what was printed."""
+    from qa_bot.models import Answer
+
+    printed: list[str] = []
+    answer = None
+    for item in bot.stream(question, k=k, filters=filters, **({"answerer": llm} if llm else {})):
+        if isinstance(item, Answer):
+            answer = item
+        else:
+            printed.append(item)
+            out.print(escape(item), end="")
+    if printed:
+        out.print()
+    return answer, "".join(printed)
+
+
+def _print_verification(answer, streamed: str) -> None:
+    """After a streamed answer: the checked result, then the sources."""
+    if answer.notice:
+        err.print(f"[yellow]note:[/yellow] {escape(answer.notice)}")
+    if answer.text.strip() != streamed.strip():
+        out.print(f"\n[bold]Checked answer[/bold] ({escape(answer.answerer)}):")
+        out.print(escape(answer.text))
+    unsupported = [s for s in answer.sentences if not s.supported]
+    if unsupported and not answer.abstained:
+        out.print(f"\n[yellow]Not supported by the passages it cites ({len(unsupported)}):[/yellow]")
+        for s in unsupported:
+            out.print(f"  ✗ {escape(s.text)}")
 
 
 @app.command("eval")
@@ -257,6 +303,8 @@ def eval_command(
     thresholds: Annotated[Path, typer.Option(help="Thresholds TOML for --check.")] = Path("eval/thresholds.toml"),
     ablate: Annotated[str, typer.Option(help="Answer-quality steps to switch off (comma-separated): "
                                             "hybrid, rerank, speaker, question, followup, abstention.")] = "",
+    llm: Annotated[Optional[str], typer.Option(
+        "--llm", help="Answer with extractive, ollama:MODEL or openai:MODEL (default: QA_BOT_LLM).")] = None,
 ) -> None:
     """Run a gold question set and print retrieval, answer, citation and abstention metrics;
     write a JSON run, a Markdown summary and an HTML report with charts."""
@@ -269,11 +317,16 @@ def eval_command(
 
     from pydantic import ValidationError
 
+    overrides = {"ablate": ablate} if ablate else {}
+    if llm is not None:
+        overrides["llm"] = llm
     try:
-        if ablate:
-            Settings(ablate=ablate)
+        if overrides:
+            Settings(**overrides)
     except ValidationError as exc:
-        _fail(ValueError(f"--ablate: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"))
+        first = exc.errors()[0]
+        _fail(ValueError(f"--{first['loc'][0] if first['loc'] else 'ablate'}: "
+                         f"{first['msg'].removeprefix('Value error, ')}"))
     try:
         limits = load_thresholds(thresholds, dataset) if check else None
         saved = json.loads(baseline.read_text(encoding="utf-8"))["metrics"] if baseline else None
@@ -284,7 +337,7 @@ def eval_command(
     try:
         with _progress() as progress:
             run = evaluate(dataset, corpus=corpus, system=system, k=k, limit=limit, embedder=make_embedder(),
-                           settings=Settings(ablate=ablate) if ablate else Settings(), progress=progress)
+                           settings=Settings(**overrides), progress=progress)
     except QABotError as exc:
         _fail(exc)
     comparison = compare(run.metrics, saved) if saved else None

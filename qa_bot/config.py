@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,27 @@ class Settings(BaseSettings):
     lock_timeout_s: float = Field(default=2.0, ge=0, description="How long a writer waits for the data-dir lock.")
     ablate: str = Field(default="", description="Comma-separated answer-quality steps to switch off, for evals: "
                         + ", ".join(ABLATIONS))
+    llm: str = Field(default="extractive", description="Answerer: extractive (offline default), ollama:MODEL or "
+                     "openai:MODEL (any OpenAI-compatible server). API keys come only from the environment "
+                     "(QA_BOT_LLM_API_KEY or OPENAI_API_KEY).")
+    llm_base_url: str | None = Field(default=None, description="Server address, e.g. http://127.0.0.1:8000/v1 "
+                                     "(OpenAI-compatible) or http://127.0.0.1:11434 (Ollama).")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Longest wait to connect or for the next reply chunk.")
+    llm_max_retries: int = Field(default=1, ge=0, le=5, description="Retries of a failed request (OpenAI-compatible).")
+    llm_temperature: float = Field(default=0.0, ge=0, le=2)
+    llm_max_tokens: int = Field(default=600, ge=16, le=8192, description="Longest answer the model may write.")
+    llm_unsupported: Literal["flag", "remove"] = Field(
+        default="flag", description="What to do with a generated sentence its citations do not support: "
+        "flag it (shown as unsupported) or remove it.")
+
+    @field_validator("llm", mode="after")
+    @classmethod
+    def _known_llm(cls, value: str) -> str:
+        value = value.strip()
+        provider, _, model = value.partition(":")
+        if value == "extractive" or (provider in ("ollama", "openai") and model.strip()):
+            return value
+        raise ValueError(f"llm must be 'extractive', 'ollama:MODEL' or 'openai:MODEL' (got {value!r})")
 
     @field_validator("ablate", mode="after")
     @classmethod

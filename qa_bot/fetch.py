@@ -24,15 +24,19 @@ USER_AGENT = "qa-bot/0.1 (+https://example.com/qa-bot; document ingestion)"
 
 
 def address_allowed(ip: str, allow_private: bool) -> bool:
-    """True when ``ip`` is a public unicast address, or any address when private ones are allowed."""
+    """True when ``ip`` is a public unicast address; with ``allow_private``, loopback and private too.
+
+    Link-local addresses (169.254.0.0/16 — where cloud metadata services live — and fe80::/10),
+    multicast, unspecified and reserved addresses are never allowed, whatever the setting.
+    """
     addr = ipaddress.ip_address(ip)
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
         addr = addr.ipv4_mapped
-    if addr.is_unspecified or addr.is_multicast:
+    if addr.is_unspecified or addr.is_multicast or addr.is_link_local or addr.is_reserved:
         return False
-    if allow_private:
+    if allow_private and (addr.is_loopback or addr.is_private):
         return True
-    return addr.is_global and not (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved)
+    return addr.is_global and not (addr.is_private or addr.is_loopback)
 
 
 def _guarded_backend(allow_private: bool, source: str):

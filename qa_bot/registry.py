@@ -284,6 +284,13 @@ class Registry:
             return [r[0] for r in self._db.execute(
                 "SELECT DISTINCT outlet FROM articles WHERE state=? AND outlet != '' ORDER BY outlet", (INDEXED,))]
 
+    def date_range(self) -> tuple[date, date] | None:
+        """Earliest and latest publication dates of indexed articles (None when none has a date)."""
+        with self._lock:
+            row = self._db.execute("SELECT MIN(published), MAX(published) FROM articles WHERE state=? AND published != ''",
+                                   (INDEXED,)).fetchone()
+        return (date.fromisoformat(row[0]), date.fromisoformat(row[1])) if row and row[0] else None
+
     def typical_year(self) -> int | None:
         with self._lock:
             row = self._db.execute(

@@ -64,6 +64,11 @@ def test_refused_urls_never_connect(url, message, monkeypatch):
         fetch_article(url, settings())
 
 
+@pytest.mark.parametrize("ip", ["169.254.169.254", "fe80::1", "224.0.0.1", "0.0.0.0", "240.0.0.1"])
+def test_link_local_metadata_and_reserved_addresses_stay_refused_with_the_allowance(ip):
+    assert address_allowed(ip, allow_private=True) is False
+
+
 def test_loopback_is_refused_by_default_and_allowed_by_the_setting(server):
     with pytest.raises(LoaderError, match="private, loopback"):
         fetch_article(server.url("/page"), settings())
@@ -87,7 +92,8 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(monkeypatch):
 
 def test_redirects_are_checked_at_every_hop(server, monkeypatch):
     # Allow exactly 127.0.0.1 (the test's "public" server); 127.0.0.2 stands for an internal host.
-    monkeypatch.setattr(fetch, "address_allowed", lambda ip, allow: ip == "127.0.0.1")
+    real = fetch.address_allowed
+    monkeypatch.setattr(fetch, "address_allowed", lambda ip, allow: ip == "127.0.0.1" or real(ip, False))
     with pytest.raises(LoaderError, match="resolves to a private"):
         fetch_article(server.url("/to-secret"), settings())
     assert server.hits.get("/secret") is None

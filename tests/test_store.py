@@ -1,5 +1,7 @@
-import multiprocessing
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,22 +89,27 @@ def test_articles_without_dates_are_stored_and_filterable(store):
     assert hit.metadata["published"] == "" and hit.metadata["published_day"] == 0
 
 
-def _hold_lock(data_dir, ready, release):
-    from qa_bot.locking import WriteLock
+def _child(code: str, *args: str) -> subprocess.Popen:
+    """A separate Python process running ``code`` (not multiprocessing: Streamlit's AppTest, run
+    earlier in the same session, replaces ``__main__``, which a spawned child would re-run)."""
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, cwd=str(Path(__file__).resolve().parents[1]))
 
-    lock = WriteLock(data_dir)
-    with lock.hold("test holder"):
-        ready.set()
-        release.wait(20)
+
+HOLD_WRITE_LOCK = """
+import sys
+from pathlib import Path
+from qa_bot.locking import WriteLock
+with WriteLock(Path(sys.argv[1])).hold("test holder"):
+    print("ready", flush=True)
+    sys.stdin.readline()
+"""
 
 
 def test_a_second_writer_process_gets_a_clear_error(store):
-    ctx = multiprocessing.get_context("spawn")
-    ready, release = ctx.Event(), ctx.Event()
-    proc = ctx.Process(target=_hold_lock, args=(store.data_dir, ready, release))
-    proc.start()
+    proc = _child(HOLD_WRITE_LOCK, str(store.data_dir))
     try:
-        assert ready.wait(30)
+        assert proc.stdout.readline().strip() == "ready"
         before = store.index.count()
         with pytest.raises(LockedError) as info:
             store.add([_art(5)])
@@ -110,8 +117,7 @@ def test_a_second_writer_process_gets_a_clear_error(store):
         assert "is being written by pid" in msg and "test holder" in msg and "retry" in msg
         assert store.index.count() == before
     finally:
-        release.set()
-        proc.join(30)
+        proc.communicate("go\n", timeout=30)
     store.add([_art(5)])  # once released, writing works again
 
 
@@ -193,34 +199,32 @@ def test_changing_the_embedding_model_rebuilds_the_index(settings, embedder):
     assert again.registry.get_meta("index_signature").startswith("another-model")
 
 
-def _own_folder(settings_dict, ready, release):
-    from qa_bot.config import Settings
-
-    from tests.fakes import HashEmbedder
-
-    s = Store(Settings(**settings_dict), HashEmbedder())
-    s.open()
-    s.add([load_text("The okapi zorblax flew over Busan in a balloon and waved.", title="Okapi")])
-    ready.set()
-    release.wait(30)
-    s.close()
+OWN_FOLDER = """
+import json, sys
+from qa_bot.config import Settings
+from qa_bot.loaders import load_text
+from qa_bot.store import Store
+from tests.fakes import HashEmbedder
+s = Store(Settings(**json.loads(sys.argv[1])), HashEmbedder())
+s.open()
+s.add([load_text("The okapi zorblax flew over Busan in a balloon and waved.", title="Okapi")])
+print("ready", flush=True)
+sys.stdin.readline()
+s.close()
+"""
 
 
 def test_a_second_process_is_refused_while_one_owns_the_folder(settings, embedder):
-    ctx = multiprocessing.get_context("spawn")
-    ready, release = ctx.Event(), ctx.Event()
-    proc = ctx.Process(target=_own_folder, args=(settings.model_dump(), ready, release))
-    proc.start()
+    proc = _child(OWN_FOLDER, settings.model_dump_json())
     try:
-        assert ready.wait(120)
+        assert proc.stdout.readline().strip() == "ready"
         with pytest.raises(LockedError) as info:
             Store(settings, embedder).open()
         msg = str(info.value)
         assert "is in use by pid" in msg and "QA_BOT_CHROMA_HOST" in msg
     finally:
-        release.set()
-        proc.join(60)
-    assert proc.exitcode == 0
+        proc.communicate("go\n", timeout=60)
+    assert proc.returncode == 0
     after = Store(settings, embedder)  # the owner closed: the folder is free, and its write is there
     after.open()
     hits = after.query(embedder.embed(["okapi balloon zorblax"])[0], 3)

@@ -92,7 +92,9 @@ class QABotSystem:
         return self.bot.ask(question, k=k, history=history)
 
     def describe(self) -> dict:
-        return {"answerer": self.bot.answerer.name if self.bot else "extractive", "top_k": self.settings.top_k}
+        from qa_bot.answering.llm import llm_label
+
+        return {"answerer": llm_label(self.settings), "top_k": self.settings.top_k}
 
 
 class BaselineSystem:

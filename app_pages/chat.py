@@ -1,0 +1,163 @@
+"""Chat page: questions in, short cited answers out (or an honest "the coverage doesn't say").
+
+Display only: the bot answers (``bot.stream``), condenses follow-ups (``history=``) and filters;
+:mod:`qa_bot.ui` turns answers into safe, highlighted views. The conversation lives in
+``st.session_state`` — never in the shared bot.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import streamlit as st
+
+from app_pages.common import get_bot, progress_bar, show_error, show_source
+from qa_bot import ui
+from qa_bot.answering.llm import llm_configured, llm_label
+from qa_bot.errors import QABotError
+from qa_bot.models import Answer
+
+EXAMPLES = (
+    "What did Lee say about Taiwan?",
+    "How many MOUs were signed at the summit?",
+    "What happened with the stone lions?",
+    "What did Xi say about the Korean Peninsula?",
+)
+
+bot = get_bot()
+turns: list[dict] = st.session_state.setdefault("turns", [])
+
+
+def render_answer(answer: Answer, key: str, latest: bool) -> None:
+    """An answer and its sources, or an abstention and the closest passages."""
+    if answer.condensed_question:
+        st.caption(f"Follow-up read as: {ui.escape_markdown(answer.condensed_question)}")
+    if answer.abstained:
+        st.warning("**The coverage doesn't say.** No passage in the index answers this question; "
+                   "the closest passages are below.", icon=":material/search_off:")
+        with st.expander(f"Closest passages ({min(len(answer.hits), 5)})", expanded=latest):
+            for view in ui.passage_views(answer.hits):
+                show_source(view, key=f"{key}-p{view.n}")
+        return
+    st.markdown(ui.escape_markdown(answer.text))
+    if answer.notice:  # e.g. the language model failed and the extractive answer is shown instead
+        st.info(ui.escape_markdown(answer.notice), icon=":material/info:")
+    flagged = sum(not s.supported for s in answer.sentences)
+    if flagged:
+        st.caption(f":material/warning: {flagged} sentence{'s' if flagged > 1 else ''} of this answer could not be "
+                   "matched to the passage it cites; check the sources.")
+    with st.expander(f"Sources ({len(answer.citations)})", expanded=latest, icon=":material/format_quote:"):
+        for view in ui.citation_views(answer):
+            show_source(view, key=f"{key}-c{view.n}")
+
+
+def stream_answer(question: str, k: int, filters, answerer: str | None) -> Answer:
+    """Show the answer as it arrives (escaped piece by piece) and return the final ``Answer``."""
+    final: dict[str, Answer] = {}
+    stream = bot.stream(question, k=k, filters=filters, history=ui.history_for_library(turns), answerer=answerer)
+    with st.spinner("Reading the coverage…"):
+        first = next(stream)  # retrieval and checking happen before the first word
+
+    def pieces():
+        escaper = ui.MarkdownEscaper()
+        for item in itertools.chain([first], stream):
+            if isinstance(item, Answer):
+                final["answer"] = item
+            else:
+                yield escaper.feed(item)
+
+    box = st.empty()
+    with box.container():
+        st.write_stream(pieces)
+    box.empty()  # redrawn below with its sources, exactly as it will look in the history
+    return final["answer"]
+
+
+# ---------------------------------------------------------------- first visit: an empty index
+
+st.title("Ask the coverage")
+if "flash" in st.session_state:
+    for kind, message in st.session_state.pop("flash"):
+        (st.success if kind == "ok" else show_error)(message)
+
+if bot.is_empty():
+    st.info("**Welcome!** The index is empty, so there is nothing to ask about yet. Build it from the "
+            "bundled news coverage (about a minute), or add your own documents on the Corpus page.",
+            icon=":material/waving_hand:")
+    if st.button("Build the index", type="primary", icon=":material/build:"):
+        try:
+            with progress_bar("Building the index") as progress:
+                result = bot.ingest(progress)
+        except QABotError as err:
+            show_error(err)
+            st.stop()
+        flash = [("ok", f"Indexed {len(result.articles)} articles ({result.report.chunks_written} passages).")
+                 if result.articles else ("error", f"The corpus folder {bot.settings.corpus_dir} has no articles to "
+                                                   "index; add documents on the Corpus page instead.")]
+        flash += [("error", str(err)) for err in result.errors]
+        st.session_state["flash"] = flash
+        st.rerun()
+    st.page_link("app_pages/corpus.py", label="Add documents", icon=":material/upload_file:")
+    st.stop()
+
+# ---------------------------------------------------------------- sidebar: filters and conversation
+
+overview = bot.overview()
+with st.sidebar:
+    st.subheader("Search")
+    outlets = st.multiselect("Outlets", overview["outlets"], placeholder="All outlets")
+    bounds = overview["dates"]
+    dates = ()
+    if bounds:
+        dates = st.date_input("Published between", value=(), min_value=bounds[0], max_value=bounds[1],
+                              help="Leave empty for any date. Articles without a date are left out of a date range.")
+    k = st.slider("Passages to retrieve", 1, min(20, bot.settings.max_k), bot.settings.top_k)
+    answerer = None
+    if llm_configured(bot.settings):  # offered only when a language model is set up (QA_BOT_LLM)
+        label = llm_label(bot.settings)
+        choice = st.radio("Answers written by", [label, "Extractive (quotes only, offline)"],
+                          help="Generated sentences are checked against the passages they cite; "
+                               "unsupported ones are marked.")
+        answerer = None if choice == label else "extractive"
+    st.subheader("Conversation")
+    conversation_box = st.container()  # filled at the end, so it includes this run's answer
+
+st.caption(f"Answers come only from the {overview['articles']} indexed articles ({len(overview['outlets'])} outlets); "
+           "every sentence cites the passage it rests on.")
+
+for i, turn in enumerate(turns):
+    with st.chat_message("user"):
+        st.markdown(ui.escape_markdown(turn["question"]))
+    with st.chat_message("assistant"):
+        render_answer(turn["answer"], key=f"t{i}", latest=i == len(turns) - 1)
+
+example = None
+examples_box = st.empty()
+if not turns:
+    with examples_box.container():
+        st.markdown("**Not sure where to start?** Try one of these:")
+        cols = st.columns(2)
+        for i, text in enumerate(EXAMPLES):
+            if cols[i % 2].button(text, key=f"example-{i}", width="stretch"):
+                example = text
+
+question = st.chat_input("Ask about the coverage…", max_chars=bot.settings.max_question_chars) or example
+if question:
+    examples_box.empty()
+    with st.chat_message("user"):
+        st.markdown(ui.escape_markdown(question))
+    with st.chat_message("assistant"):
+        try:
+            answer = stream_answer(question, k, ui.make_filters(outlets, dates), answerer)
+        except QABotError as err:
+            show_error(err)
+        else:
+            turns.append({"question": question, "answer": answer})
+            render_answer(answer, key=f"t{len(turns) - 1}", latest=True)
+
+with conversation_box:
+    st.button("New conversation", icon=":material/add_comment:", disabled=not turns, on_click=turns.clear)
+    st.download_button("Export as Markdown", ui.conversation_markdown(turns), "qa-bot-conversation.md",
+                       "text/markdown", on_click="ignore", disabled=not turns, icon=":material/download:")
+    st.download_button("Export as JSON", ui.conversation_json(turns), "qa-bot-conversation.json",
+                       "application/json", on_click="ignore", disabled=not turns, icon=":material/data_object:")

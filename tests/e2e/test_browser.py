@@ -1,0 +1,204 @@
+"""End to end in a real browser: build the index, ask, read the source, add a document, ask about it;
+two sessions asking at once; a hostile document stays inert. Screenshots go to test-artifacts/e2e/."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(900)]
+
+PANDAS = b"""---
+title: Everland zoo to receive two giant pandas
+outlet: E2E Gazette
+published: 2026-01-06
+url: https://e2e-gazette.example.com/pandas
+---
+
+China agreed on Tuesday to lend two giant pandas to the Everland zoo near Seoul. The pandas will stay at
+Everland for fifteen years under the agreement, zoo officials said.
+"""
+
+HOSTILE = json.dumps({  # JSONL keeps every field verbatim
+    "title": "Harbour <img src=x onerror=alert(1)> [crane](javascript:alert(2)) deal",
+    "outlet": ":red[Evil Outlet]", "published": "2026-01-06",
+    "text": "The harbour crane deal was signed in Dalian on Tuesday. <script>alert(3)</script> "
+            "![pixel](https://evil.example/p.png) [Click here](javascript:alert(4)) :orange-background[urgent] "
+            "$x^2$ www.evil.example and mail spy@evil.example. The cranes will be delivered in May.",
+}).encode() + b"\n"
+BAD_URL = json.dumps({"title": "Link trap", "text": "Nothing to see here, only a link.", "url": "javascript:alert(5)"})
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def ensure_index(page) -> None:
+    """Build the index through the UI if this server's index is still empty."""
+    build = page.get_by_role("button", name="Build the index")
+    if build.is_visible():
+        build.click()
+        page.get_by_test_id("stProgress").get_by_text(re.compile(r"[1-9][\d,]* of \d")).first.wait_for(timeout=60_000)
+        shot(page, "01b-building-index")  # the progress bar, part way
+        page.get_by_text(re.compile(r"Indexed \d+ articles")).wait_for(timeout=300_000)
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_text("Not sure where to start?").or_(page.get_by_role("button", name="Build the index")) \
+        .first.wait_for(timeout=120_000)
+
+
+def ask(page, question: str, submit: bool = True):
+    """Type a question (and send it); returns the locator of the assistant message that will answer it."""
+    reply = page.get_by_test_id("stChatMessage").nth(page.get_by_test_id("stChatMessage").count() + 1)
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    if submit:
+        box.press("Enter")
+    return reply
+
+
+def answered(message, timeout: float = 120_000):
+    """``message`` once its sources (or closest passages) are shown."""
+    message.get_by_text(re.compile(r"^(Sources|Closest passages) \(\d+\)$")).wait_for(timeout=timeout)
+    message.get_by_role("button", name="Open the full article").first.wait_for(timeout=timeout)
+    # The run ends with the sidebar's export buttons, which include this answer.
+    expect(message.page.get_by_role("button", name="Export as JSON")).to_be_enabled(timeout=timeout)
+    return message
+
+
+def go_to(page, title: str) -> None:
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+
+
+def test_ask_read_the_source_add_a_document_and_ask_about_it(app_url, new_page):
+    page = new_page()
+    open_app(page, app_url)
+    shot(page, "01-first-visit")
+    ensure_index(page)
+    page.get_by_text("Not sure where to start?").wait_for()
+
+    answer = answered(ask(page, "What did Lee say about Taiwan?"))
+    body = answer.get_by_test_id("stMarkdownContainer").first.inner_text()
+    assert "Taiwan" in body and re.search(r"\[\d\]", body), body
+    highlight = answer.locator(".stMarkdownColoredBackground").first
+    highlight.wait_for()
+    assert len(highlight.inner_text()) > 20
+    assert answer.locator("a[href^='http']").count() >= 1  # source titles link to their articles
+    shot(page, "02-answer-with-sources")
+
+    answer.get_by_role("button", name="Open the full article").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    marked = dialog.locator(".stMarkdownColoredBackground").first
+    marked.wait_for()
+    assert marked.inner_text().strip() in dialog.inner_text()
+    assert len(dialog.inner_text()) > 1000  # the whole article, not just the passage
+    page.screenshot(path=str(ARTIFACTS / "03-article-dialog.png"))
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+
+    go_to(page, "Corpus")
+    heading = page.get_by_text(re.compile(r"^Articles \(\d+\)$"))
+    before = int(re.search(r"\d+", heading.inner_text()).group())
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": "pandas.md", "mimeType": "text/markdown", "buffer": PANDAS}])
+    page.get_by_role("button", name="Add these files", exact=True).click()
+    page.get_by_text("Added “Everland zoo to receive two giant pandas”.").wait_for(timeout=120_000)
+    page.get_by_text(f"Articles ({before + 1})").wait_for()
+    grid = page.get_by_test_id("stDataFrame")  # a canvas grid: its cells are in the DOM but not "visible"
+    grid.get_by_text("Everland zoo to receive two giant pandas").wait_for(state="attached")
+    shot(page, "04-corpus-after-upload")
+
+    go_to(page, "Ask the coverage")
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(2)  # the conversation is still there
+    answer = answered(ask(page, "Where will the two giant pandas from China go?"))
+    text = answer.inner_text()
+    assert "Everland" in text and "E2E Gazette" in text, text
+    shot(page, "05-answer-from-uploaded-document")
+
+
+def test_two_sessions_asking_at_once_both_get_their_own_cited_answer(app_url, new_page):
+    first, second = new_page(), new_page()
+    open_app(first, app_url)
+    ensure_index(first)
+    open_app(second, app_url)
+    second.get_by_text("Not sure where to start?").wait_for()
+
+    r1 = ask(first, "What did Lee say about Taiwan?", submit=False)
+    r2 = ask(second, "How far did the North Korean missiles fly?", submit=False)
+    first.get_by_test_id("stChatInputTextArea").press("Enter")  # both sent before either is answered
+    second.get_by_test_id("stChatInputTextArea").press("Enter")
+    a1, a2 = answered(r1), answered(r2)
+    t1 = a1.get_by_test_id("stMarkdownContainer").first.inner_text()
+    t2 = a2.get_by_test_id("stMarkdownContainer").first.inner_text()
+    assert "Taiwan" in t1 and "missile" not in t1.lower(), t1
+    assert "missile" in t2.lower() and "Taiwan" not in t2 and re.search(r"\[\d\]", t2), t2
+    assert a1.locator(".stMarkdownColoredBackground").count() and a2.locator(".stMarkdownColoredBackground").count()
+    shot(first, "06-concurrent-session-1")
+    shot(second, "07-concurrent-session-2")
+
+    # An article added in one session is listed in the other without a restart.
+    go_to(first, "Corpus")
+    first.get_by_role("tab", name="Paste text").click()
+    first.get_by_label("Article text").fill("Ferry services between Incheon and Weihai will double from March, "
+                                            "the two transport ministries announced on Wednesday.")
+    first.get_by_label("Title").fill("Ferry services to double")
+    first.get_by_role("button", name="Add text").click()
+    first.get_by_text("Added “Ferry services to double”.").wait_for(timeout=120_000)
+    go_to(second, "Corpus")
+    second.get_by_placeholder("Search by title, outlet, source, URL or id").fill("ferry")
+    second.keyboard.press("Enter")
+    second.get_by_text("Articles (").wait_for()
+    second.get_by_test_id("stDataFrame").get_by_text("Ferry services to double").wait_for(state="attached")
+    shot(second, "08-other-session-sees-the-new-article")
+
+
+def test_a_hostile_document_is_shown_as_inert_text(app_url, new_page):
+    page = new_page()
+    open_app(page, app_url)
+    ensure_index(page)
+    go_to(page, "Corpus")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(files=[
+        {"name": "../../hostile.jsonl", "mimeType": "application/jsonl", "buffer": HOSTILE},
+        {"name": "trap.jsonl", "mimeType": "application/jsonl", "buffer": BAD_URL.encode()}])
+    page.get_by_role("button", name="Add these files", exact=True).click()
+    page.get_by_text(re.compile("Added “Harbour")).wait_for(timeout=120_000)
+    error = page.get_by_test_id("stAlertContentError")
+    expect(error).to_have_count(1)  # the refused file has its own message; the other one is added
+    assert "trap.jsonl" in error.inner_text() and "not an http(s) address" in error.inner_text()
+    shot(page, "09a-one-file-refused-one-added")
+    picker = page.get_by_role("combobox", name=re.compile("Open an article"))
+    picker.click()
+    picker.fill("Harbour")  # the list is long and virtualised: type to filter it
+    page.get_by_role("option", name=re.compile("^Harbour")).click()
+    page.get_by_text("The harbour crane deal was signed").wait_for()
+    shot(page, "09b-hostile-article-view")
+
+    go_to(page, "Ask the coverage")
+    page.get_by_text("Not sure where to start?").wait_for()
+    answer = answered(ask(page, "Where was the harbour crane deal signed?"))
+    assert "Dalian" in answer.inner_text()
+    answer.get_by_role("button", name="Open the full article").first.click()
+    page.get_by_role("dialog").wait_for()
+    shot(page, "10-hostile-answer-and-article")
+    for root in (page.get_by_test_id("stMain"), page.get_by_role("dialog")):
+        hostile = "a[href^='javascript'], a[href*='evil'], img[src='x'], img[src*='evil'], script"
+        assert root.locator(hostile).count() == 0
+        assert root.locator(".katex").count() == 0
+    text = page.get_by_role("dialog").inner_text().replace("\u2060", "")  # invisible word joiners
+    assert "<script>alert(3)</script>" in text and "[Click here](javascript:alert(4))" in text
+    assert ":orange-background[urgent]" in text and "$x^2$" in text and "spy@evil.example" in text
+    page.keyboard.press("Escape")
+    page.get_by_test_id("stSidebar").get_by_role("combobox", name=re.compile("Outlets")).click()
+    option = page.get_by_role("option", name=re.compile("Evil Outlet"))
+    option.wait_for()
+    assert option.inner_text() == ":red[Evil Outlet]"  # option labels are plain text
+    page.wait_for_timeout(500)  # let the menu finish fading in for the screenshot
+    shot(page, "11-hostile-outlet-in-filter")

@@ -196,6 +196,7 @@ def markup_campaign(work: Path, full: bool) -> dict:
     totals = {"scripts": 0, "js_links": 0, "listener_refs": 0, "injected_elements": 0, "katex": 0, "pwned": 0}
     dialogs: list[str] = []
     fake_citations = 0
+    cases: list[dict] = []
     with streamlit_app(env) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         ctx = browser.new_context(viewport={"width": 1280, "height": 1600})
@@ -211,12 +212,17 @@ def markup_campaign(work: Path, full: bool) -> dict:
             box.press("Enter")
             msg = page.get_by_test_id("stChatMessage").last
             msg.get_by_text(re.compile(r"^(Sources|Closest passages) \(\d+\)$")).wait_for()
+            from playwright.sync_api import expect
+
+            expect(page.get_by_role("button", name="Export as JSON")).to_be_enabled()  # the run has finished
             labels = msg.get_by_text(re.compile(r"^Sources \((\d+)\)$"))
-            answer_text = msg.inner_text()
-            markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer_text.split("Sources (")[0])}
-            shown = int(re.search(r"Sources \((\d+)\)", answer_text).group(1)) if labels.count() else 0
-            if shown and any(m > shown for m in markers if m < 7) or shown > 3:
+            shown = int(re.search(r"\d+", labels.first.inner_text()).group(0)) if labels.count() else 0
+            # Every source shown is one of the answer's own citations (at most three), never a "[7]"
+            # or "[Source: …]" written inside an article.
+            cards = msg.get_by_role("button", name="Open the full article").count()
+            if shown > 3 or (shown and cards != shown):
                 fake_citations += 1
+                cases.append({"article": a["id"], "sources_label": shown, "source_cards": cards})
             opened = msg.get_by_role("button", name="Open the full article").first
             if opened.count():
                 opened.click()
@@ -235,7 +241,7 @@ def markup_campaign(work: Path, full: bool) -> dict:
         "scripts_run": totals["pwned"] + len(dialogs) + totals["scripts"], "listener_requests": len(listener.hits),
         "injected_elements": totals["injected_elements"] + totals["js_links"] + totals["listener_refs"] + totals["katex"],
         "fake_citations": fake_citations + apptest["fake_citations"], "apptest_live_markup": apptest["live"],
-        "apptest_strings": apptest["strings"], "hostile_urls_refused": url_refusals,
+        "apptest_strings": apptest["strings"], "hostile_urls_refused": url_refusals, "fake_citation_cases": cases,
     }
 
 
@@ -245,7 +251,9 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 arts = json.loads(open(sys.argv[1]).read())
 md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
-LIVE = re.compile(r"<(script|img|iframe|a |object|embed|svg|style|link|meta|form|input|video|audio|base|math|details|marquee)", re.I)
+LIVE = re.compile(r"<(script|img|iframe|object|embed|svg|style|link|meta|form|input|video|audio|base|math|details|marquee)\b", re.I)
+LINK = re.compile(r'<a href="([^"]*)"', re.I)
+OWN = re.compile(r"^https://markup\.example\.com/\d+$|^https://[a-z]+\.example\.(com|org)/")  # the articles' own URLs
 live = strings = fake = 0
 at = AppTest.from_file("app.py", default_timeout=60).run()
 for a in arts:
@@ -255,7 +263,8 @@ for a in arts:
     for v in values:
         strings += 1
         html = md.render(v.replace("\u2060", ""))
-        if LIVE.search(html):
+        bad_links = [h for h in LINK.findall(html) if not OWN.match(h)]
+        if LIVE.search(html) or bad_links:
             live += 1
             print("LIVE:", v[:200], file=sys.stderr)
     last = [m.value for m in at.markdown if "harbour crane deal" in m.value.lower()]
@@ -301,11 +310,13 @@ async def _session(browser, url: str, questions: list[str], results: list, name:
             results.append({"session": name, "question": q, "ms": (time.perf_counter() - t0) * 1e3, "cited": False,
                             "error": True, "detail": str(err)[:200]})
         await page.get_by_role("button", name="New conversation").click()
-        await page.wait_for_timeout(200)
+        from playwright.async_api import expect
+
+        await expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
     await ctx.close()
 
 
-async def _adder(browser, url: str, n: int, added: list) -> None:
+async def _adder(browser, url: str, n: int, added: list, add_failures: list) -> None:
     ctx = await browser.new_context(viewport={"width": 1280, "height": 1400})
     ctx.set_default_timeout(180_000)
     page = await ctx.new_page()
@@ -320,8 +331,9 @@ async def _adder(browser, url: str, n: int, added: list) -> None:
         try:
             await page.get_by_text(f"Added “Load note {i}”.").wait_for()
             added.append(i)
-        except Exception:
-            pass
+        except Exception as err:  # recorded (the report lists it), not raised: the sessions go on
+            add_failures.append(f"note {i}: {str(err)[:200]}")
+            await page.screenshot(path=str(ARTIFACTS / f"load-adder-{i}.png"), full_page=True)
     await ctx.close()
 
 
@@ -349,13 +361,14 @@ def load_campaign(work: Path, full: bool) -> dict:
     sessions, per = (4, 25) if full else (2, 4)
     results: list[dict] = []
     added: list[int] = []
+    add_failures: list[str] = []
 
     async def run(url):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             jobs = [_session(browser, url, [questions[(s * per + i) % len(questions)] for i in range(per)], results, f"s{s}")
                     for s in range(sessions)]
-            jobs.append(_adder(browser, url, 5 if full else 2, added))
+            jobs.append(_adder(browser, url, 5 if full else 2, added, add_failures))
             await asyncio.gather(*jobs)
             await browser.close()
 
@@ -366,14 +379,16 @@ def load_campaign(work: Path, full: bool) -> dict:
     ms = sorted(r["ms"] for r in results)
     # Absurd input through the library entry point the app and CLI share: fast, clear refusals.
     probes = {}
-    for label, args in (("1 MB question", ["ask", "x" * 1_000_000]), ("k = 100000", ["ask", "Taiwan?", "-k", "100000"]),
-                        ("k = -3", ["ask", "Taiwan?", "-k", "-3"])):
+    for label, args, stdin in (("1 MB question", ["ask", "-"], "x" * 1_000_000),
+                               ("k = 100000", ["ask", "Taiwan?", "-k", "100000"], ""),
+                               ("k = -3", ["ask", "Taiwan?", "-k", "-3"], "")):
         t = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "qa_bot.cli", *args], env=env, capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-m", "qa_bot.cli", *args], env=env, capture_output=True, text=True,
+                              input=stdin)
         probes[label] = {"exit": done.returncode, "s": round(time.perf_counter() - t, 2),
                          "message": done.stderr.strip().splitlines()[-1][:160] if done.stderr.strip() else ""}
     return {"sessions": sessions, "questions_per_session": per, "answers": len(results),
             "errors": sum(r["error"] for r in results), "uncited": sum(not r["cited"] for r in results),
             "p50_ms": statistics.median(ms) if ms else 0, "p95_ms": ms[max(0, int(round(0.95 * len(ms))) - 1)] if ms else 0,
-            "documents_added_meanwhile": len(added), "wall_s": wall, "absurd_inputs": probes,
+            "documents_added_meanwhile": len(added), "add_failures": add_failures, "wall_s": wall, "absurd_inputs": probes,
             "failures": [r for r in results if r["error"] or not r["cited"]][:10]}

@@ -172,6 +172,7 @@ for i in range(int(sys.argv[1])):
     res = bot.add_text(f"Concurrent note {i} about the summit delegation and agreement number {i}.", title=f"Note {i}")
     assert res.ok, res.errors
 print("done", flush=True)
+time.sleep(float(sys.argv[2]))  # an app keeps its index open for as long as it runs
 """
 SECOND_APP = r"""
 import sys
@@ -192,7 +193,7 @@ def writer_trials(trials: int, work: Path) -> dict:
         for p in sorted((ROOT / "tests" / "fixtures" / "corpus").iterdir()):
             shutil.copy(p, corpus / p.name)
         env = _env(data, QA_BOT_CORPUS_DIR=corpus, QA_BOT_LOCK_TIMEOUT_S=1)
-        app = subprocess.Popen([PY, "-c", APP_WRITER, "40"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        app = subprocess.Popen([PY, "-c", APP_WRITER, "40", "4"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
         assert app.stdout.readline().strip() == "ready"
         time.sleep(random.Random(trial).uniform(0, 0.5))
@@ -483,6 +484,7 @@ def write(result: dict) -> None:
                   f"| {ld['sessions']} × {ld['questions_per_session']} | {ld['answers']} | **{ld['errors']}** | **{ld['uncited']}** | "
                   f"{ld['p50_ms'] / 1000:.1f} s | {ld['p95_ms'] / 1000:.1f} s | {ld['documents_added_meanwhile']} |", "",
                   "Latency is submit-to-sources-shown in the browser, with all sessions sharing one 2-core machine.", "",
+                  *[f"- adding failed: {note}" for note in ld.get("add_failures", [])],
                   "| absurd input | exit code | seconds (incl. process start) | message |", "|---|---|---|---|"]
         for label, p in ld["absurd_inputs"].items():
             lines.append(f"| {label} | {p['exit']} | {p['s']} | {p['message'].replace('|', '/')} |")
@@ -548,6 +550,8 @@ def main() -> None:
     if "load" in result:
         failures += [k for k in ("errors", "uncited") if result["load"][k]]
         failures += [f"absurd input {k}" for k, v in result["load"]["absurd_inputs"].items() if v["exit"] != 2]
+        if result["load"]["add_failures"]:
+            failures.append("documents not added during load")
     if failures:
         print("FAILED:", ", ".join(failures))
         sys.exit(1)

@@ -202,7 +202,7 @@ def _parse_day(value: Optional[str], name: str) -> date | None:
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    question: Annotated[str, typer.Argument(help="Your question, in quotes ('-' reads it from standard input).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (see DESIGN.md).")] = False,
     k: Annotated[Optional[int], typer.Option("-k", "--top-k", help="Passages to retrieve.")] = None,
     outlet: Annotated[Optional[list[str]], typer.Option("--outlet", help="Only this outlet (repeatable).")] = None,
@@ -216,6 +216,8 @@ def ask(
     from qa_bot.answering.llm import parse_llm
     from qa_bot.retrieval import Filters
 
+    if question == "-":
+        question = sys.stdin.read()
     try:
         filters = Filters(tuple(outlet or ()), _parse_day(since, "--since"), _parse_day(until, "--until"))
         if llm is not None:

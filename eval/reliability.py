@@ -420,9 +420,9 @@ def ssrf_campaign() -> dict:
 # ---------------------------------------------------------------- report
 
 
-def write(result: dict) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "reliability.json").write_text(json.dumps(result, indent=2, default=str))
+def write(result: dict, out: Path = OUT) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "reliability.json").write_text(json.dumps(result, indent=2, default=str))
     lines = ["# Reliability and security campaign", "", f"Machine: {result['machine']}", f"Run: {result['when']} "
              f"(`python eval/reliability.py{' --full' if result['full'] else ''}`, {result['seconds']:.0f} s)", ""]
     c = result.get("crash")
@@ -489,7 +489,7 @@ def write(result: dict) -> None:
         for label, p in ld["absurd_inputs"].items():
             lines.append(f"| {label} | {p['exit']} | {p['s']} | {p['message'].replace('|', '/')} |")
         lines.append("")
-    (OUT / "reliability.md").write_text("\n".join(lines) + "\n")
+    (out / "reliability.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -497,6 +497,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the full campaign (slow)")
     parser.add_argument("--only", default="", help="comma-separated sections: crash,writers,hostile,uploads,markup,ssrf,load")
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=OUT, help="where reliability.json and .md go (default eval/results)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bot-reliability-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -505,33 +506,33 @@ def main() -> None:
     result = {"machine": f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}",
               "when": time.strftime("%Y-%m-%d %H:%M"), "full": args.full}
     if "crash" in only:
-        print("1. crash safety", flush=True)
+        print(f"1. crash safety (at {time.perf_counter() - started:.0f} s)", flush=True)
         result["crash"] = crash_campaign(50 if args.full else 4, 2000 if args.full else 300, work)
     if "writers" in only:
-        print("2. concurrent writers", flush=True)
+        print(f"2. concurrent writers (at {time.perf_counter() - started:.0f} s)", flush=True)
         result["writers"] = writer_trials(20 if args.full else 2, work)
     if "hostile" in only:
-        print("3. hostile files", flush=True)
+        print(f"3. hostile files (at {time.perf_counter() - started:.0f} s)", flush=True)
         result["hostile"] = hostile_campaign(work, args.full)
     if "uploads" in only:
-        print("4. upload names", flush=True)
+        print(f"4. upload names (at {time.perf_counter() - started:.0f} s)", flush=True)
         result["uploads"] = upload_campaign(work)
     if "markup" in only:
-        print("5. injected markup", flush=True)
+        print(f"5. injected markup (at {time.perf_counter() - started:.0f} s)", flush=True)
         from eval.browser_campaign import markup_campaign
 
         result["markup"] = markup_campaign(work, args.full)
     if "ssrf" in only:
-        print("6. URL ingest (SSRF)", flush=True)
+        print(f"6. URL ingest (SSRF) (at {time.perf_counter() - started:.0f} s)", flush=True)
         result["ssrf"] = ssrf_campaign()
     if "load" in only:
-        print("7. load", flush=True)
+        print(f"7. load (at {time.perf_counter() - started:.0f} s)", flush=True)
         from eval.browser_campaign import load_campaign
 
         result["load"] = load_campaign(work, args.full)
     result["seconds"] = time.perf_counter() - started
-    write(result)
-    print((OUT / "reliability.md").read_text())
+    write(result, args.out)
+    print((args.out / "reliability.md").read_text())
     failures = []
     if "crash" in result:
         c = result["crash"]

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     ``QA_BOT_DATA_DIR=/srv/qa-bot`` or ``QA_BOT_TOP_K=8``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="QA_BOT_", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="QA_BOT_", extra="forbid", frozen=True, env_ignore_empty=True)
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Index, registry and added articles.")
     corpus_dir: Path = Field(default_factory=_default_corpus_dir, description="Bundled articles synced by `ingest`.")

@@ -76,3 +76,22 @@ def test_ask_filters_by_outlet(run):
     run("ingest", "-q")
     data = json.loads(run("ask", "business forum executives", "--json", "--outlet", "Test Ledger").stdout)
     assert data["passages"] and {p["outlet"] for p in data["passages"]} == {"Test Ledger"}
+
+
+def test_empty_environment_settings_mean_the_defaults(monkeypatch):
+    """``QA_BOT_EMBED_MODEL= qa-bot ...`` (an empty variable) keeps the default, as an unset one would."""
+    from qa_bot.config import PACKAGED_MODEL, Settings
+
+    monkeypatch.setenv("QA_BOT_EMBED_MODEL", "")
+    monkeypatch.setenv("QA_BOT_CHROMA_HOST", "")
+    settings = Settings()
+    assert settings.embed_model == PACKAGED_MODEL and settings.chroma_host is None
+    monkeypatch.setenv("QA_BOT_EMBED_MODEL", "hashing")
+    assert Settings().embed_model == "hashing"
+
+
+def test_ask_reads_the_question_from_standard_input(run):
+    assert run("ingest", "-q").exit_code == 0
+    result = CliRunner().invoke(cli.app, ["ask", "-", "--json"], input="What did Lee say about Taiwan?\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["question"].strip() == "What did Lee say about Taiwan?"

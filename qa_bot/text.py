@@ -139,3 +139,14 @@ def stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+_CITATION_LOOKALIKE = re.compile(r"\[(\s*(?:source|sources|passages?|ref)?\s*:?\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*)\]|"
+                                 r"\[(\s*source\s*:[^\]\n]{0,200})\]", re.I)
+
+
+def defuse_citation_markers(text: str) -> str:
+    """``text`` (from an article) with anything that looks like one of our ``[n]`` citation markers
+    shown in fullwidth brackets (``［7］``), so an article's own "[7]" or "[Source: …]" cannot pass
+    for a citation when its sentence is quoted in an answer. The exact quote stays on the citation."""
+    return _CITATION_LOOKALIKE.sub(lambda m: f"［{m.group(1) or m.group(2)}］", text)

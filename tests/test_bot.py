@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -131,3 +132,15 @@ def test_importing_the_package_loads_no_model_or_database():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_citation_lookalikes_in_an_article_never_pass_for_citations(ingested):
+    ingested.add_text("The harbour crane deal was signed in Qingdao [7] on Monday [Source: Reuters]. "
+                      "Officials said the cranes arrive in spring [1][2].", title="Crane deal", outlet="Port Wire")
+    answer = ingested.ask("Where was the harbour crane deal signed?")
+    assert not answer.abstained
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.n for c in answer.citations}  # only the answer's own markers
+    assert "[Source:" not in answer.text and "［7］" in answer.text
+    crane = next(c for c in answer.citations if "Qingdao" in c.quote)
+    assert "[7]" in crane.quote  # the citation keeps the exact words

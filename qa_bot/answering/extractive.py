@@ -34,7 +34,7 @@ import numpy as np
 from qa_bot.embeddings import Embedder
 from qa_bot.models import Answer, Citation, Hit, Sentence
 from qa_bot.query import QueryAnalysis, analyse, sentence_speakers
-from qa_bot.text import content_words, sentence_spans, stem, words
+from qa_bot.text import content_words, defuse_citation_markers, sentence_spans, stem, words
 
 ABSTAIN_TEXT = "The coverage doesn't say: no passage in the index answers this question. The closest passages are listed below."
 PARAMS_FILE = Path(__file__).resolve().parent.parent / "data" / "answering.toml"
@@ -431,7 +431,7 @@ class ExtractiveAnswerer:
                                       outlet=p.outlet, published=p.published, url=p.url, quote=c.text,
                                       start=c.start, end=c.end, support=float(scores[i])))
             sentences.append(Sentence(text=c.text, citations=(n,), support=float(scores[i])))
-            parts.append(f"{c.text} [{n}]")
+            parts.append(f"{defuse_citation_markers(c.text)} [{n}]")
         return Answer(question=question, text=" ".join(parts), citations=tuple(citations), abstained=False,
                       hits=tuple(hits), sentences=tuple(sentences), support=best, answerer=self.name)
 

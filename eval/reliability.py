@@ -504,6 +504,13 @@ def write(result: dict, out: Path = OUT) -> None:
     (out / "reliability.md").write_text("\n".join(lines) + "\n")
 
 
+def browser_section(name: str):
+    """A section of eval/browser_campaign.py, imported only when it runs (it needs Playwright)."""
+    from eval import browser_campaign
+
+    return getattr(browser_campaign, name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="the full campaign (slow)")
@@ -513,30 +520,23 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bot-reliability-"))
     work.mkdir(parents=True, exist_ok=True)
-    only = set(filter(None, args.only.split(","))) or {"crash", "writers", "hostile", "uploads", "markup", "ssrf", "load"}
+    sections = {
+        "crash": ("1. crash safety", lambda: crash_campaign(50 if args.full else 4, 2000 if args.full else 300, work)),
+        "writers": ("2. concurrent writers", lambda: writer_trials(20 if args.full else 2, work)),
+        "hostile": ("3. hostile files", lambda: hostile_campaign(work, args.full)),
+        "uploads": ("4. upload names", lambda: upload_campaign(work)),
+        "markup": ("5. injected markup", lambda: browser_section("markup_campaign")(work, args.full)),
+        "ssrf": ("6. URL ingest (SSRF)", ssrf_campaign),
+        "load": ("7. load", lambda: browser_section("load_campaign")(work, args.full)),
+    }
+    only = set(filter(None, args.only.split(","))) or set(sections)
+    if only - set(sections):
+        parser.error(f"--only: unknown section(s) {', '.join(sorted(only - set(sections)))}; "
+                     f"choose from {','.join(sections)}")
     started = time.perf_counter()
     result = {"machine": f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}",
               "when": time.strftime("%Y-%m-%d %H:%M"), "full": args.full}
-    def markup(work, full):
-        from eval.browser_campaign import markup_campaign
-
-        return markup_campaign(work, full)
-
-    def load(work, full):
-        from eval.browser_campaign import load_campaign
-
-        return load_campaign(work, full)
-
-    sections = [
-        ("crash", "1. crash safety", lambda: crash_campaign(50 if args.full else 4, 2000 if args.full else 300, work)),
-        ("writers", "2. concurrent writers", lambda: writer_trials(20 if args.full else 2, work)),
-        ("hostile", "3. hostile files", lambda: hostile_campaign(work, args.full)),
-        ("uploads", "4. upload names", lambda: upload_campaign(work)),
-        ("markup", "5. injected markup", lambda: markup(work, args.full)),
-        ("ssrf", "6. URL ingest (SSRF)", ssrf_campaign),
-        ("load", "7. load", lambda: load(work, args.full)),
-    ]
-    for key, title, run in sections:
+    for key, (title, run) in sections.items():
         if key not in only:
             continue
         print(f"{title} (at {time.perf_counter() - started:.0f} s)", flush=True)
@@ -547,8 +547,6 @@ def main() -> None:
             print(result["section_errors"][key], file=sys.stderr, flush=True)
         result["seconds"] = time.perf_counter() - started
         write(result, args.out)  # after every section, so a late failure loses nothing
-    result["seconds"] = time.perf_counter() - started
-    write(result, args.out)
     print((args.out / "reliability.md").read_text())
     failures = [f"section {k} did not finish" for k in result.get("section_errors", {})]
     if "crash" in result:

@@ -1,7 +1,7 @@
 """Chat page: questions in, short cited answers out (or an honest "the coverage doesn't say").
 
 Display only: the bot answers (``bot.stream``), condenses follow-ups (``history=``) and filters;
-:mod:`qa_bot.ui` turns answers into safe, highlighted views. The conversation lives in
+:mod:`app_pages.ui` turns answers into safe, highlighted views. The conversation lives in
 ``st.session_state`` — never in the shared bot.
 """
 
@@ -12,7 +12,7 @@ import itertools
 import streamlit as st
 
 from app_pages.common import get_bot, progress_bar, show_error, show_source
-from qa_bot import ui
+from app_pages import ui
 from qa_bot.answering.llm import llm_configured, llm_label
 from qa_bot.errors import QABotError
 from qa_bot.models import Answer

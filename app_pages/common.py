@@ -1,6 +1,6 @@
 """Streamlit glue shared by the pages: the shared bot, error display, progress bars, sources.
 
-Everything that decides *what* to show lives in :mod:`qa_bot.ui` (pure, tested); this module
+Everything that decides *what* to show lives in :mod:`app_pages.ui` (pure, tested); this module
 only draws it.
 """
 
@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from qa_bot import ui
+from app_pages import ui
 from qa_bot.bot import AddResult, QABot
 from qa_bot.errors import LoaderError, QABotError
 

@@ -11,9 +11,9 @@ import math
 import streamlit as st
 
 from app_pages.common import add_safely, get_bot, progress_bar, show_add_result, show_error
-from qa_bot import ui
+from app_pages import ui
 from qa_bot.errors import QABotError
-from qa_bot.loaders import SUPPORTED_SUFFIXES
+from qa_bot.ingest.loaders import SUPPORTED_SUFFIXES
 
 bot = get_bot()
 state = st.session_state

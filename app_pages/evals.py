@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import get_bot, progress_bar, show_error
-from qa_bot import ui
+from app_pages import ui
 from qa_bot.errors import QABotError
 from qa_bot.evaluation import evaluate
 

@@ -11,17 +11,17 @@ from pathlib import Path
 
 from qa_bot.answering import ExtractiveAnswerer
 from qa_bot.answering.extractive import AnswerParams
-from qa_bot.chat import Condensed, condense, normalize_history
+from qa_bot.understanding.condense import Condensed, condense, normalize_history
 from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder, make_embedder
 from qa_bot.errors import InputError, LoaderError, QABotError
-from qa_bot.loaders import expand_paths, load_bytes, load_path, load_text
+from qa_bot.ingest.loaders import expand_paths, load_bytes, load_path, load_text
 from qa_bot.models import Answer, Article, Hit
-from qa_bot.registry import ORIGIN_ADDED, ArticleRecord
-from qa_bot.query import analyse
-from qa_bot.retrieval import Filters, FusionWeights, HybridRetriever, make_langchain_retriever
-from qa_bot.store import Progress, Recovery, Store, WriteReport, _no_progress
-from qa_bot.text import content_words
+from qa_bot.storage.registry import ORIGIN_ADDED, ArticleRecord
+from qa_bot.understanding.analysis import analyse
+from qa_bot.retrieval.retriever.retriever import Filters, FusionWeights, HybridRetriever, make_langchain_retriever
+from qa_bot.storage.store import Progress, Recovery, Store, WriteReport, _no_progress
+from qa_bot.text.tokens import content_words
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class QABot:
 
     def add_url(self, url: str, progress: Progress = _no_progress) -> AddResult:
         """Fetch a web page (http/https, public addresses unless settings allow private) and add it."""
-        from qa_bot.fetch import fetch_article
+        from qa_bot.ingest.fetch import fetch_article
 
         try:
             article = fetch_article(url, self.settings)
@@ -214,7 +214,7 @@ class QABot:
             question: the user's question.
             k: passages to retrieve (``settings.top_k`` by default).
             filters: outlet and date restrictions.
-            history: earlier turns, for follow-up questions (see :mod:`qa_bot.chat`).
+            history: earlier turns, for follow-up questions (see :mod:`qa_bot.understanding.condense`).
             answerer: ``"extractive"``, ``"ollama:MODEL"`` or ``"openai:MODEL"``; ``settings.llm`` by default.
 
         Raises:

@@ -42,7 +42,7 @@ class HashingEmbedder:
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         import hashlib
 
-        from qa_bot.text import content_words
+        from qa_bot.text.tokens import content_words
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -54,7 +54,7 @@ class HashingEmbedder:
         return out
 
     def count_tokens(self, text: str) -> int:
-        from qa_bot.chunking import approx_token_count
+        from qa_bot.ingest.chunking import approx_token_count
 
         return approx_token_count(text)
 

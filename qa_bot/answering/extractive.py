@@ -33,8 +33,10 @@ import numpy as np
 
 from qa_bot.embeddings import Embedder
 from qa_bot.models import Answer, Citation, Hit, Sentence
-from qa_bot.query import QueryAnalysis, analyse, sentence_speakers
-from qa_bot.text import content_words, defuse_citation_markers, sentence_spans, stem, words
+from qa_bot.understanding.analysis import QueryAnalysis, analyse, sentence_speakers
+from qa_bot.text.markers import defuse_citation_markers
+from qa_bot.text.sentences import sentence_spans
+from qa_bot.text.tokens import content_words, stem, words
 
 ABSTAIN_TEXT = "The coverage doesn't say: no passage in the index answers this question. The closest passages are listed below."
 PARAMS_FILE = Path(__file__).resolve().parent.parent / "data" / "answering.toml"

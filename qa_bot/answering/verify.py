@@ -38,8 +38,9 @@ import numpy as np
 
 from qa_bot.embeddings import Embedder
 from qa_bot.models import Hit
-from qa_bot.query import SPEECH_VERBS
-from qa_bot.text import STOPWORDS, content_words, fold, sentence_spans
+from qa_bot.understanding.analysis import SPEECH_VERBS
+from qa_bot.text.sentences import sentence_spans
+from qa_bot.text.tokens import STOPWORDS, content_words, fold
 
 _MARKER = re.compile(r"\s*\[(?:passages?\s*)?(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]", re.I)
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[(?:passages?\s*)?\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+", re.I)

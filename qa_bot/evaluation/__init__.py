@@ -9,7 +9,7 @@ from qa_bot.embeddings import Embedder, SentenceTransformerEmbedder
 from qa_bot.evaluation.dataset import GoldItem, load_gold
 from qa_bot.evaluation.runner import EvalRun, check_thresholds, compare, load_thresholds, run_eval
 from qa_bot.evaluation.systems import load_corpus, make_system
-from qa_bot.store import Progress, _no_progress
+from qa_bot.storage.store import Progress, _no_progress
 
 __all__ = ["EvalRun", "GoldItem", "check_thresholds", "compare", "evaluate", "load_gold", "load_thresholds"]
 

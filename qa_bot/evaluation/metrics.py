@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from qa_bot.text import content_words, fold
+from qa_bot.text.tokens import content_words, fold
 
 LONG_FORM_WORDS = 12
 _ARTICLES = {"a", "an", "the"}

@@ -17,7 +17,7 @@ from qa_bot.evaluation import metrics as M
 from qa_bot.evaluation.dataset import GoldItem, file_sha256
 from qa_bot.evaluation.systems import System
 from qa_bot.models import Answer
-from qa_bot.store import Progress, _no_progress
+from qa_bot.storage.store import Progress, _no_progress
 
 SCHEMA = "qa-bot-eval/1"
 #: Metrics where lower is better (everything else: higher is better).

@@ -17,10 +17,10 @@ import numpy as np
 from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder
 from qa_bot.errors import InputError, LoaderError
-from qa_bot.loaders import expand_paths, load_path
+from qa_bot.ingest.loaders import expand_paths, load_path
 from qa_bot.models import Answer, Article, Citation, Hit, Passage, Sentence
-from qa_bot.store import Progress, _no_progress
-from qa_bot.text import sentence_spans
+from qa_bot.storage.store import Progress, _no_progress
+from qa_bot.text.sentences import sentence_spans
 
 BASELINE_CHUNK_SIZE, BASELINE_CHUNK_OVERLAP, BASELINE_K = 1000, 200, 4
 
@@ -119,7 +119,7 @@ class BaselineSystem:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         from qa_bot.embeddings import as_langchain_embeddings
-        from qa_bot.index import chroma_settings
+        from qa_bot.storage.index import chroma_settings
 
         self._texts = {a.id: a.text for a in articles}
         key = corpus_key(articles, self.embedder.name, f"recursive-{BASELINE_CHUNK_SIZE}-{BASELINE_CHUNK_OVERLAP}")

@@ -96,6 +96,7 @@ def test_ask_read_the_source_add_a_document_and_ask_about_it(app_url, new_page):
     answer.get_by_role("button", name="Open the full article").first.click()
     dialog = page.get_by_role("dialog")
     dialog.wait_for()
+    expect(dialog.locator(".stMarkdownColoredBackground").first).to_be_visible(timeout=60_000)
     marked = dialog.locator(".stMarkdownColoredBackground").first
     marked.wait_for()
     assert marked.inner_text().strip() in dialog.inner_text()
@@ -186,7 +187,9 @@ def test_a_hostile_document_is_shown_as_inert_text(app_url, new_page):
     answer = answered(ask(page, "Where was the harbour crane deal signed?"))
     assert "Dalian" in answer.inner_text()
     answer.get_by_role("button", name="Open the full article").first.click()
-    page.get_by_role("dialog").wait_for()
+    dialog = page.get_by_role("dialog")
+    # The dialog opens with its title before its body renders: wait for the article's last sentence.
+    expect(dialog).to_contain_text("The cranes will be delivered in May", timeout=60_000)
     shot(page, "10-hostile-answer-and-article")
     for root in (page.get_by_test_id("stMain"), page.get_by_role("dialog")):
         hostile = "a[href^='javascript'], a[href*='evil'], img[src='x'], img[src*='evil'], script"
@@ -198,7 +201,5 @@ def test_a_hostile_document_is_shown_as_inert_text(app_url, new_page):
     page.keyboard.press("Escape")
     page.get_by_test_id("stSidebar").get_by_role("combobox", name=re.compile("Outlets")).click()
     option = page.get_by_role("option", name=re.compile("Evil Outlet"))
-    option.wait_for()
-    assert option.inner_text() == ":red[Evil Outlet]"  # option labels are plain text
-    page.wait_for_timeout(500)  # let the menu finish fading in for the screenshot
+    expect(option).to_have_text(":red[Evil Outlet]")  # option labels are plain text
     shot(page, "11-hostile-outlet-in-filter")

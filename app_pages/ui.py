@@ -27,11 +27,11 @@ from urllib.parse import quote, urlsplit
 
 from qa_bot.errors import ConfigError, InputError
 from qa_bot.models import Answer, Citation, Hit
-from qa_bot.retrieval import Filters
+from qa_bot.retrieval.retriever.retriever import Filters
 
 #: Environment variable naming the bot factory as ``module:function`` (tests use a fast fake).
 FACTORY_ENV = "QA_BOT_APP_FACTORY"
-DEFAULT_FACTORY = "qa_bot.ui:default_bot"
+DEFAULT_FACTORY = "app_pages.ui:default_bot"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO_ROOT / "eval"
 

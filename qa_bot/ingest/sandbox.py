@@ -44,7 +44,7 @@ def parse_isolated(data: bytes, name: str, source: str, timeout: float = PARSE_T
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONSTARTUP",))}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "qa_bot.sandbox", name, source], input=data, capture_output=True,
+            [sys.executable, "-m", "qa_bot.ingest.sandbox", name, source], input=data, capture_output=True,
             timeout=timeout, preexec_fn=_limits(memory_mb, timeout), env=env, check=False,
         )
     except subprocess.TimeoutExpired:
@@ -65,7 +65,7 @@ def parse_isolated(data: bytes, name: str, source: str, timeout: float = PARSE_T
         raise LoaderError(source, "the parser returned no readable result; re-export the file and retry") from None
     if "error" in payload:
         raise LoaderError(payload.get("source", source), payload["error"])
-    from qa_bot.loaders import make_article
+    from qa_bot.ingest.loaders import make_article
 
     return [make_article(text=a["text"], source=a["source"], title=a["title"], outlet=a["outlet"], url=a["url"],
                          published=a["published"] or None, author=a["author"], id=a["id"], extra=a["extra"])
@@ -84,7 +84,7 @@ def _test_faults() -> None:
 
 
 def _main() -> None:
-    from qa_bot.loaders import load_bytes
+    from qa_bot.ingest.loaders import load_bytes
 
     name, source = sys.argv[1], sys.argv[2]
     data = sys.stdin.buffer.read()

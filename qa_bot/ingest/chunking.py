@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa_bot.models import Article, Chunk
-from qa_bot.text import sentence_spans
+from qa_bot.text.sentences import sentence_spans
 
 TokenCounter = Callable[[str], int]
 

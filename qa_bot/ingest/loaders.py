@@ -19,7 +19,7 @@ import yaml
 
 from qa_bot.errors import LoaderError
 from qa_bot.models import Article
-from qa_bot.text import normalize_text
+from qa_bot.text.normalize import normalize_text
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".jsonl")
 MIN_TEXT_CHARS = 20
@@ -267,7 +267,7 @@ def load_bytes(data: bytes, name: str, source: str | None = None, isolate: bool 
         name: file name or path; its suffix picks the loader.
         source: how to name the input in messages and in the registry (defaults to ``name``).
         isolate: parse PDF and HTML in a time- and memory-bounded child process (see
-            :mod:`qa_bot.sandbox`); the child itself passes False.
+            :mod:`qa_bot.ingest.sandbox`); the child itself passes False.
 
     Returns:
         The articles in the input (one, or many for JSONL).
@@ -283,11 +283,11 @@ def load_bytes(data: bytes, name: str, source: str | None = None, isolate: bool 
     if isolate and suffix in (".pdf", ".html", ".htm"):
         if not data.strip():
             raise LoaderError(source, "the file is empty; nothing to add")
-        from qa_bot.sandbox import parse_isolated
+        from qa_bot.ingest.sandbox import parse_isolated
 
         return parse_isolated(data, name, source)
     if suffix == ".pdf":
-        from qa_bot.formats import pdf_to_article
+        from qa_bot.ingest.formats import pdf_to_article
 
         return [pdf_to_article(data, source)]
     raw = decode_bytes(data, source)
@@ -296,7 +296,7 @@ def load_bytes(data: bytes, name: str, source: str | None = None, isolate: bool 
     if suffix == ".txt":
         return [load_plain_text(raw, source)]
     if suffix in (".html", ".htm"):
-        from qa_bot.formats import html_to_article
+        from qa_bot.ingest.formats import html_to_article
 
         return [html_to_article(raw, source)]
     return list(iter_jsonl(raw, source))

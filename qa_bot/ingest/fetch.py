@@ -131,7 +131,7 @@ def fetch_article(url: str, settings: Settings) -> Article:
     """Fetch ``url`` and turn it into an article (HTML, plain text or PDF by content type)."""
     from dataclasses import replace
 
-    from qa_bot.loaders import load_bytes
+    from qa_bot.ingest.loaders import load_bytes
 
     check_url(url)
     final_url, body, content_type = fetch(url, settings)
@@ -140,7 +140,7 @@ def fetch_article(url: str, settings: Settings) -> Article:
     articles = load_bytes(body, name, source=url[:200])
     article = articles[0]
     if not article.url:
-        from qa_bot.loaders import article_id
+        from qa_bot.ingest.loaders import article_id
 
         article = replace(article, url=final_url, id=article_id(final_url, article.text))
     return replace(article, source=url[:200])

@@ -51,7 +51,7 @@ def html_to_article(raw: str, source: str) -> Article:
     """
     from bs4 import BeautifulSoup
 
-    from qa_bot.loaders import make_article
+    from qa_bot.ingest.loaders import make_article
 
     if html_depth(raw) > MAX_HTML_DEPTH:
         raise LoaderError(source, f"the page nests elements more than {MAX_HTML_DEPTH:,} levels deep; "
@@ -90,7 +90,7 @@ def html_to_article(raw: str, source: str) -> Article:
     text = root.get_text("")
     text = "\n\n".join(" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip())
     try:
-        from qa_bot.loaders import parse_date
+        from qa_bot.ingest.loaders import parse_date
 
         date = parse_date(published, source) if published else None
     except LoaderError:
@@ -123,7 +123,7 @@ def pdf_to_article(data: bytes, source: str) -> Article:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
-    from qa_bot.loaders import make_article
+    from qa_bot.ingest.loaders import make_article
 
     if not data.lstrip()[:5] == b"%PDF-":
         raise LoaderError(source, "not a PDF file (no %PDF header)")

@@ -1,0 +1,1 @@
+"""Text primitives shared by every stage: normalisation, sentences, word tokens, citation markers."""

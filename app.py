@@ -1,7 +1,7 @@
 """qa-bot's Streamlit front end: the router. Display only — every action calls the qa_bot library.
 
 Run with ``streamlit run app.py``. Pages live in ``app_pages/``; what they show is decided by the
-pure helpers in :mod:`qa_bot.ui`. ``QA_BOT_APP_FACTORY=module:function`` swaps the bot (tests).
+pure helpers in :mod:`app_pages.ui`. ``QA_BOT_APP_FACTORY=module:function`` swaps the bot (tests).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from qa_bot.errors import ConfigError, InputError
 from qa_bot.models import Answer, Citation, Hit
-from qa_bot.retrieval.retriever.retriever import Filters
+from qa_bot.retrieval.retriever import Filters
 
 #: Environment variable naming the bot factory as ``module:function`` (tests use a fast fake).
 FACTORY_ENV = "QA_BOT_APP_FACTORY"

@@ -52,7 +52,7 @@ def percentile(values, p):
 
 def bench_ingest(work: Path) -> dict:
     from qa_bot.bot import QABot
-    from qa_bot.chunking import embedding_text
+    from qa_bot.ingest.chunking import embedding_text
     from qa_bot.config import Settings
     from qa_bot.embeddings import SentenceTransformerEmbedder
     from qa_bot.evaluation.systems import BaselineSystem, load_corpus
@@ -128,7 +128,7 @@ class PooledEmbedder:
 
 def sentence_pool(limit: int = 6000) -> list[str]:
     from qa_bot.evaluation.systems import load_corpus
-    from qa_bot.text import sentence_spans
+    from qa_bot.text.sentences import sentence_spans
 
     pool = []
     for source in (ROOT / "corpus", CLAP / "corpus.jsonl"):
@@ -144,7 +144,7 @@ def build_synthetic(size: int, work: Path, embedder) -> tuple:
 
     from qa_bot.bot import QABot
     from qa_bot.config import Settings
-    from qa_bot.loaders import make_article
+    from qa_bot.ingest.loaders import make_article
 
     pool = sentence_pool()
     vectors_file = work / "pool-vectors.npy"

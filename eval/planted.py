@@ -38,8 +38,8 @@ from qa_bot.config import Settings  # noqa: E402
 from qa_bot.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from qa_bot.evaluation.dataset import load_gold  # noqa: E402
 from qa_bot.evaluation.systems import QABotSystem, load_corpus  # noqa: E402
-from qa_bot.query import sentence_speakers  # noqa: E402
-from qa_bot.text import sentence_spans  # noqa: E402
+from qa_bot.understanding.analysis import sentence_speakers  # noqa: E402
+from qa_bot.text.sentences import sentence_spans  # noqa: E402
 
 DEV = ROOT / "eval" / "summit_gold.jsonl"
 REPORT = ROOT / "eval" / "results" / "verifier.md"

@@ -41,8 +41,8 @@ def _env(data_dir: Path, **extra) -> dict:
 
 
 def _sentences() -> list[str]:
-    from qa_bot.loaders import expand_paths, load_path
-    from qa_bot.text import sentence_spans
+    from qa_bot.ingest.loaders import expand_paths, load_path
+    from qa_bot.text.sentences import sentence_spans
 
     out = []
     for p in expand_paths([ROOT / "corpus"]):
@@ -68,7 +68,7 @@ def make_bulk(path: Path, n: int, seed: int) -> Path:
 CHECK = r"""
 import json, sys, time
 from qa_bot.bot import QABot
-from qa_bot.registry import PENDING
+from qa_bot.storage.registry import PENDING
 t = time.perf_counter()
 bot = QABot()
 rec = bot.open()
@@ -282,7 +282,7 @@ def hostile_campaign(work: Path, full: bool) -> dict:
     folder = work / "hostile"
     files = hostile_files(folder, big_mb=50 if full else 25, jsonl_lines=100_000 if full else 20_000)
     from qa_bot.errors import LoaderError
-    from qa_bot.loaders import load_path
+    from qa_bot.ingest.loaders import load_path
 
     rows = []
     for kind, path, expected in files:
@@ -366,7 +366,7 @@ def ssrf_campaign() -> dict:
     """URL ingestion against loopback servers, with the private-address allowance off and on."""
     from unittest import mock
 
-    from qa_bot import fetch
+    from qa_bot.ingest import fetch
     from qa_bot.config import Settings
     from qa_bot.errors import LoaderError
 

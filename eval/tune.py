@@ -24,14 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa_bot.answering.extractive import AnswerParams  # noqa: E402
-from qa_bot.chat import condense  # noqa: E402
+from qa_bot.understanding.condense import condense  # noqa: E402
 from qa_bot.config import Settings  # noqa: E402
 from qa_bot.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from qa_bot.evaluation import metrics as M  # noqa: E402
 from qa_bot.evaluation.dataset import load_gold  # noqa: E402
 from qa_bot.evaluation.runner import aggregate, QuestionRecord, score_answer  # noqa: E402
 from qa_bot.evaluation.systems import QABotSystem, load_corpus  # noqa: E402
-from qa_bot.query import analyse  # noqa: E402
+from qa_bot.understanding.analysis import analyse  # noqa: E402
 
 SHARED = next((p for p in (ROOT.parent / "shared", Path("/work/shared")) if p.exists()), ROOT.parent / "shared")
 CLAPNQ = SHARED / "eval-data" / "clapnq"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from qa_bot.bot import QABot
     from qa_bot.config import Settings
     from qa_bot.models import Answer, Citation
-    from qa_bot.retrieval.retriever.retriever import Filters
+    from qa_bot.retrieval.retriever import Filters
 
 _LAZY = {
     "QABot": "qa_bot.bot",

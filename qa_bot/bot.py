@@ -19,7 +19,7 @@ from qa_bot.ingest.loaders import expand_paths, load_bytes, load_path, load_text
 from qa_bot.models import Answer, Article, Hit
 from qa_bot.storage.registry import ORIGIN_ADDED, ArticleRecord
 from qa_bot.understanding.analysis import analyse
-from qa_bot.retrieval.retriever.retriever import Filters, FusionWeights, HybridRetriever, make_langchain_retriever
+from qa_bot.retrieval.retriever import Filters, FusionWeights, HybridRetriever, make_langchain_retriever
 from qa_bot.storage.store import Progress, Recovery, Store, WriteReport, _no_progress
 from qa_bot.text.tokens import content_words
 

@@ -214,7 +214,7 @@ def ask(
 ) -> None:
     """Ask a question; the answer cites the passages it quotes, or says the coverage doesn't answer."""
     from qa_bot.answering.llm import parse_llm
-    from qa_bot.retrieval.retriever.retriever import Filters
+    from qa_bot.retrieval.retriever import Filters
 
     if question == "-":
         question = sys.stdin.read()

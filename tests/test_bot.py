@@ -5,7 +5,7 @@ import pytest
 
 from qa_bot.answering import ABSTAIN_TEXT
 from qa_bot.errors import InputError
-from qa_bot.retrieval import Filters
+from qa_bot.retrieval.retriever import Filters
 
 from tests.fakes import make_pdf
 

@@ -1,8 +1,8 @@
 import pytest
 
-from qa_bot.chunking import Chunker, approx_token_count
-from qa_bot.loaders import load_text
-from qa_bot.text import sentence_spans
+from qa_bot.ingest.chunking import Chunker, approx_token_count
+from qa_bot.ingest.loaders import load_text
+from qa_bot.text.sentences import sentence_spans
 
 
 def _article(n_sentences=40):
@@ -61,9 +61,9 @@ def test_bad_sizes_are_refused(kwargs):
 
 @pytest.mark.slow
 def test_real_tokenizer_counts_keep_corpus_chunks_under_the_model_limit(real_embedder):
-    from qa_bot.chunking import embedding_text
+    from qa_bot.ingest.chunking import embedding_text
     from qa_bot.config import Settings
-    from qa_bot.loaders import expand_paths, load_path
+    from qa_bot.ingest.loaders import expand_paths, load_path
 
     s = Settings()
     chunker = Chunker(real_embedder.count_tokens, s.chunk_max_tokens, s.chunk_target_tokens)

@@ -4,10 +4,10 @@ import socket
 
 import pytest
 
-from qa_bot import fetch
+from qa_bot.ingest import fetch
 from qa_bot.config import Settings
 from qa_bot.errors import LoaderError
-from qa_bot.fetch import address_allowed, fetch_article
+from qa_bot.ingest.fetch import address_allowed, fetch_article
 
 from tests.servers import PageServer, endless_body, slow_body
 

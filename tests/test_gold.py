@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.loaders import expand_paths, load_path
+from qa_bot.ingest.loaders import expand_paths, load_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV, TEST = ROOT / "eval" / "summit_gold.jsonl", ROOT / "eval" / "summit_test.jsonl"

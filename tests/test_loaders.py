@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from qa_bot.errors import LoaderError
-from qa_bot.loaders import article_id, expand_paths, load_bytes, load_path, load_text, normalize_url
+from qa_bot.ingest.loaders import article_id, expand_paths, load_bytes, load_path, load_text, normalize_url
 
 from tests.conftest import FIXTURES
 from tests.fakes import make_pdf

@@ -3,8 +3,8 @@ the restrictions inside one query gives, with and without outlet and date restri
 
 from datetime import date, timedelta
 
-from qa_bot.loaders import make_article
-from qa_bot.registry import INDEXED
+from qa_bot.ingest.loaders import make_article
+from qa_bot.storage.registry import INDEXED
 
 
 def _reference(registry, match, limit, outlets=(), since="", until=""):

@@ -5,9 +5,9 @@ import time
 import pytest
 
 from qa_bot.errors import LoaderError
-from qa_bot.formats import html_depth
-from qa_bot.loaders import load_bytes
-from qa_bot.sandbox import parse_isolated
+from qa_bot.ingest.formats import html_depth
+from qa_bot.ingest.loaders import load_bytes
+from qa_bot.ingest.sandbox import parse_isolated
 
 from tests.fakes import make_pdf
 

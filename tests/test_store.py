@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from qa_bot.errors import LockedError, NotFoundError
-from qa_bot.index import ChunkIndex, chroma_path, sanitize_metadata
-from qa_bot.loaders import load_text
-from qa_bot.registry import PENDING
-from qa_bot.store import Store
+from qa_bot.storage.index import ChunkIndex, chroma_path, sanitize_metadata
+from qa_bot.ingest.loaders import load_text
+from qa_bot.storage.registry import PENDING
+from qa_bot.storage.store import Store
 
 
 def _art(i: int, extra: str = ""):
@@ -99,7 +99,7 @@ def _child(code: str, *args: str) -> subprocess.Popen:
 HOLD_WRITE_LOCK = """
 import sys
 from pathlib import Path
-from qa_bot.locking import WriteLock
+from qa_bot.storage.locking import WriteLock
 with WriteLock(Path(sys.argv[1])).hold("test holder"):
     print("ready", flush=True)
     sys.stdin.readline()
@@ -160,7 +160,7 @@ def test_deleted_index_folder_is_rebuilt_from_the_registry(settings, embedder):
     s.open()
     s.add([_art(i) for i in range(4)])
     s.close()
-    from qa_bot.index import remove_persistent
+    from qa_bot.storage.index import remove_persistent
 
     remove_persistent(chroma_path(settings))
     again = Store(settings, embedder)
@@ -174,7 +174,7 @@ def test_a_corrupt_index_file_triggers_a_rebuild(settings, embedder):
     s.open()
     s.add([_art(i) for i in range(4)])
     s.close()
-    from qa_bot.index import release_persistent
+    from qa_bot.storage.index import release_persistent
 
     release_persistent(chroma_path(settings))
     db = chroma_path(settings) / "chroma.sqlite3"
@@ -202,8 +202,8 @@ def test_changing_the_embedding_model_rebuilds_the_index(settings, embedder):
 OWN_FOLDER = """
 import json, sys
 from qa_bot.config import Settings
-from qa_bot.loaders import load_text
-from qa_bot.store import Store
+from qa_bot.ingest.loaders import load_text
+from qa_bot.storage.store import Store
 from tests.fakes import HashEmbedder
 s = Store(Settings(**json.loads(sys.argv[1])), HashEmbedder())
 s.open()
@@ -252,7 +252,7 @@ def test_chunk_index_works_with_an_ephemeral_client(embedder):
 
     import chromadb
 
-    from qa_bot.index import chroma_settings
+    from qa_bot.storage.index import chroma_settings
 
     index = ChunkIndex(chromadb.EphemeralClient(settings=chroma_settings()), f"t-{uuid.uuid4().hex[:8]}")
     vec = embedder.embed(["alpha beta", "gamma delta"])

@@ -1,4 +1,6 @@
-from qa_bot.text import content_words, fold, normalize_text, sentence_spans
+from qa_bot.text.normalize import normalize_text
+from qa_bot.text.sentences import sentence_spans
+from qa_bot.text.tokens import content_words, fold
 
 
 def _sentences(text):
@@ -37,7 +39,7 @@ def test_content_words_drop_stopwords_and_fold_plurals():
 
 
 def test_citation_lookalikes_are_defused_and_other_brackets_kept():
-    from qa_bot.text import defuse_citation_markers
+    from qa_bot.text.markers import defuse_citation_markers
 
     assert defuse_citation_markers("signed [7] here [1][2] and [12, 13]") == "signed ［7］ here ［1］［2］ and ［12, 13］"
     assert defuse_citation_markers("[Source: Wire] said") == "［Source: Wire］ said"

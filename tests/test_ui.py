@@ -1,4 +1,4 @@
-"""qa_bot.ui: the pure helpers behind the app — safe Markdown, source views, exports, tables."""
+"""app_pages.ui: the pure helpers behind the app — safe Markdown, source views, exports, tables."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from markdown_it import MarkdownIt
 
-from qa_bot import ui
+from app_pages import ui
 from qa_bot.errors import ConfigError, InputError
 from qa_bot.models import Article
 
@@ -283,7 +283,7 @@ def test_bot_factory_is_named_by_an_environment_variable(monkeypatch):
 def test_add_messages_name_each_article_and_each_refused_input():
     from qa_bot.bot import AddResult
     from qa_bot.errors import LoaderError
-    from qa_bot.store import WriteReport
+    from qa_bot.storage.store import WriteReport
 
     arts = [Article(id=f"a{i}", title=f"Title *{i}*", text="t") for i in range(8)]
     result = AddResult(report=WriteReport(added=["a0"], updated=["a1"], unchanged=["a2"]), articles=arts,

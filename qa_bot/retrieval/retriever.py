@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from qa_bot.embeddings import Embedder
-from qa_bot.index import RawHit
+from qa_bot.storage.index import RawHit
 from qa_bot.models import Hit, Passage, day_number
-from qa_bot.text import STOPWORDS, words
+from qa_bot.text.tokens import STOPWORDS, words
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class DenseRetriever:
     """Top-k chunks by embedding similarity (cosine), restricted by :class:`Filters`.
 
     Args:
-        store: the :class:`~qa_bot.store.Store` to query.
+        store: the :class:`~qa_bot.storage.store.Store` to query.
         embedder: the same model the index was built with.
     """
 
@@ -157,10 +157,10 @@ class HybridRetriever:
 
     Both sides apply the same filters. Near-duplicate passages from different articles (syndicated
     copies) are collapsed so one story does not count as several sources. Outlets and dates named
-    in the question (see :mod:`qa_bot.query`) boost matching passages.
+    in the question (see :mod:`qa_bot.understanding.analysis`) boost matching passages.
 
     Args:
-        store: the :class:`~qa_bot.store.Store`.
+        store: the :class:`~qa_bot.storage.store.Store`.
         embedder: the model the index was built with.
         candidates: how many passages each side contributes before fusion.
         weights: fusion weights.

@@ -207,7 +207,7 @@ class Registry:
         """BM25 over indexed chunks (SQLite FTS5): ``(article_id, n, score)``, best first.
 
         Args:
-            match: an FTS5 query (see :func:`qa_bot.retrieval.fts_query`).
+            match: an FTS5 query (see :func:`qa_bot.retrieval.retriever.fts_query`).
             limit: most rows.
             outlets, since, until: the same restrictions as the dense search (ISO dates).
         """

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_bot.chunking import Chunker, embedding_text
+from qa_bot.ingest.chunking import Chunker, embedding_text
 from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder, embed_with_spans
 from qa_bot.errors import LockedError, NotFoundError, StoreError
-from qa_bot.index import ChunkIndex, chroma_path, make_client, release_persistent, remove_persistent
-from qa_bot.locking import OwnerLock, WriteLock
+from qa_bot.storage.index import ChunkIndex, chroma_path, make_client, release_persistent, remove_persistent
+from qa_bot.storage.locking import OwnerLock, WriteLock
 from qa_bot.models import Article, Chunk, day_number
-from qa_bot.text import sentence_spans
-from qa_bot.registry import INDEXED, ORIGIN_ADDED, ORIGIN_CORPUS, PENDING, ArticleRecord, Registry
+from qa_bot.text.sentences import sentence_spans
+from qa_bot.storage.registry import INDEXED, ORIGIN_ADDED, ORIGIN_CORPUS, PENDING, ArticleRecord, Registry
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ class Store:
         """Add or replace articles; unchanged ones (same content hash) are skipped.
 
         Args:
-            articles: validated articles (see :mod:`qa_bot.loaders`).
+            articles: validated articles (see :mod:`qa_bot.ingest.loaders`).
             origin: ``added`` (kept in the registry) or ``corpus`` (synced from the corpus folder).
             progress: progress callback.
             on_article: called with ``(article_id, "added"|"updated")`` as each article is committed.
@@ -482,7 +482,7 @@ def _file_fingerprint(path: Path) -> str:
 _PROBE = """
 import sys
 import numpy as np
-from qa_bot.index import ChunkIndex, chroma_settings
+from qa_bot.storage.index import ChunkIndex, chroma_settings
 import chromadb
 client = chromadb.PersistentClient(path=sys.argv[1], settings=chroma_settings())
 ChunkIndex(client, sys.argv[2]).probe(None)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from qa_bot.text import STOPWORDS, content_words, fold
+from qa_bot.text.tokens import STOPWORDS, content_words, fold
 
 SPEECH_VERBS = (
     "say", "said", "says", "saying", "tell", "told", "tells", "add", "added", "argue", "argued", "describe", "described",

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa_bot.query import SPEECH_VERBS, analyse
-from qa_bot.text import content_words, words
+from qa_bot.understanding.analysis import SPEECH_VERBS, analyse
+from qa_bot.text.tokens import content_words, words
 
 _OPENERS = ("and ", "and,", "what about", "how about", "also", "but ", "so ", "then ", "what else", "anything else",
             "same ", "why ", "was that", "is that", "did that", "does that")

@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa_bot.answering.verify import Verifier, VerifyParams, split_claims  # noqa: E402
+from qa_bot.answering.verify import Verifier, split_claims  # noqa: E402
+from qa_bot.params import VerifyParams  # noqa: E402
 from qa_bot.config import Settings  # noqa: E402
 from qa_bot.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from qa_bot.evaluation.dataset import load_gold  # noqa: E402

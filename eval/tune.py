@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa_bot.answering.extractive import AnswerParams  # noqa: E402
+from qa_bot.params import AnswerParams, load_params  # noqa: E402
 from qa_bot.understanding.condense import condense  # noqa: E402
 from qa_bot.config import Settings  # noqa: E402
 from qa_bot.embeddings import SentenceTransformerEmbedder  # noqa: E402
@@ -221,7 +221,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(data_dir=args.data_dir)
     embedder = SentenceTransformerEmbedder(settings.embed_model)
-    base = AnswerParams.load()
+    base = load_params().answer
     pool = 30
     sets = [Prepared("summit-dev", load_gold(ROOT / "eval" / "summit_gold.jsonl"), settings.corpus_dir, settings,
                      embedder, pool)]

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa_bot.answering import ExtractiveAnswerer
-from qa_bot.answering.extractive import AnswerParams
 from qa_bot.understanding.condense import Condensed, condense, normalize_history
 from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder, make_embedder
 from qa_bot.errors import InputError, LoaderError, QABotError
 from qa_bot.ingest.loaders import expand_paths, load_bytes, load_path, load_text
 from qa_bot.models import Answer, Article, Hit
+from qa_bot.params import AnswerParams, Params, load_params
 from qa_bot.storage.registry import ORIGIN_ADDED, ArticleRecord
 from qa_bot.understanding.analysis import analyse
-from qa_bot.retrieval.retriever import Filters, FusionWeights, HybridRetriever, make_langchain_retriever
+from qa_bot.retrieval.retriever import Filters, HybridRetriever, make_langchain_retriever
 from qa_bot.storage.store import Progress, Recovery, Store, WriteReport, _no_progress
 from qa_bot.text.tokens import content_words
 
@@ -56,7 +56,8 @@ class QABot:
         self._client = client
         self._store: Store | None = None
         self._open_lock = threading.Lock()
-        self.answerer = ExtractiveAnswerer(self.embedder, _answer_params(self.settings))
+        self.params: Params = load_params()
+        self.answerer = ExtractiveAnswerer(self.embedder, _answer_params(self.settings, self.params.answer))
 
     # ------------------------------------------------------------ lifecycle
 
@@ -201,7 +202,7 @@ class QABot:
     @property
     def retriever(self) -> HybridRetriever:
         """Hybrid (dense + BM25) retrieval over this bot's store."""
-        weights = FusionWeights.load()
+        weights = self.params.fusion
         if self.settings.ablated("hybrid"):
             weights = replace(weights, lexical=0.0)
         return HybridRetriever(self.store, self.embedder, weights=weights)
@@ -332,9 +333,8 @@ class QABot:
         return make_langchain_retriever(self.search, k or self.settings.top_k, filters)
 
 
-def _answer_params(settings: Settings) -> AnswerParams:
+def _answer_params(settings: Settings, params: AnswerParams) -> AnswerParams:
     """The tuned answering parameters, with the settings' overrides applied."""
-    params = AnswerParams.load()
     overrides = {}
     if settings.support_threshold is not None:
         overrides["support_threshold"] = settings.support_threshold

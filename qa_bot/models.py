@@ -6,6 +6,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _EPOCH = date(1970, 1, 1)
 
@@ -77,6 +81,18 @@ class Passage:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChunkSentences:
+    """The sentences of one stored chunk: spans relative to the chunk text, and their vectors.
+
+    ``vectors`` (one row per span, unit length) are the contextual sentence vectors computed at
+    ingest; ``None`` when the index holds none (e.g. an embedder without span support).
+    """
+
+    spans: tuple[tuple[int, int], ...]
+    vectors: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -24,22 +24,19 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from qa_bot.embeddings import Embedder
-from qa_bot.models import Answer, Citation, Hit, Sentence
+from qa_bot.models import Answer, ChunkSentences, Citation, Hit, Sentence
+from qa_bot.params import AnswerParams, load_params
 from qa_bot.understanding.analysis import QueryAnalysis, analyse, sentence_speakers
 from qa_bot.text.markers import defuse_citation_markers
 from qa_bot.text.sentences import sentence_spans
 from qa_bot.text.tokens import content_words, stem, words
 
 ABSTAIN_TEXT = "The coverage doesn't say: no passage in the index answers this question. The closest passages are listed below."
-PARAMS_FILE = Path(__file__).resolve().parent.parent / "data" / "answering.toml"
 _NUMBER = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
                      r"fifty|hundred|thousand|million|billion|trillion|dozen|half|third|quarter|once|twice)\b", re.I)
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midday|midnight|morning|afternoon|"
@@ -105,48 +102,6 @@ def type_match(kind: str, text: str, question: str) -> float:
     return 0.0
 
 
-#: Hand-set starting weights, used until a fitted model is present in answering.toml.
-DEFAULT_MODEL = {"intercept": -4.0, "semantic": 4.0, "lexical": 2.0, "context_lexical": 0.5, "bigram": 1.0,
-                 "speaker_match": 1.5, "speaker_other": -1.0, "type_match": 0.5, "type_missing": -0.5,
-                 "outlet": 0.5, "length": -0.5, "lead": -0.3, "novelty": 0.3, "passage_dense": 0.5,
-                 "passage_lexical": 0.3, "passage_rank": 0.3, "quoted_for_quote": 0.3, "semantic_gap": 2.0,
-                 "lexical_gap": 1.0}
-
-
-@dataclass(frozen=True)
-class AnswerParams:
-    """Model weights and thresholds (defaults are overridden by ``answering.toml``)."""
-
-    support_threshold: float = 0.5
-    keep_ratio: float = 0.8
-    max_sentences: int = 3
-    redundancy: float = 0.92
-    diversity_bonus: float = 0.02
-    rerank_pool: int = 20
-    rerank_retrieval: float = 0.3
-    context_weight: float = 0.5
-    carried_term_weight: float = 0.5
-    speaker_priority: float = 1.0
-    model: dict = field(default_factory=lambda: dict(DEFAULT_MODEL))
-    abstain: dict = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path = PARAMS_FILE) -> "AnswerParams":
-        """Read the tuned values (missing keys keep their defaults)."""
-        if not path.exists():
-            return cls()
-        data = dict(tomllib.loads(path.read_text(encoding="utf-8")).get("extractive", {}))
-        names = {f.name for f in fields(cls)}
-        model = data.pop("model", None)
-        abstain = data.pop("abstain", None)
-        params = cls(**{k: v for k, v in data.items() if k in names})
-        if model:
-            params = replace(params, model=dict(model))
-        if abstain:
-            params = replace(params, abstain=dict(abstain))
-        return params
-
-
 @dataclass(frozen=True)
 class Candidate:
     """One sentence of a retrieved passage, located in its article."""
@@ -159,17 +114,15 @@ class Candidate:
     vector: np.ndarray | None = None
 
 
-SentenceIndex = Callable[[list[Hit]], dict[str, tuple[list[tuple[int, int]], np.ndarray | None]]]
-
-
-def candidates(hits: list[Hit], sentence_index: dict | None = None) -> list[Candidate]:
+def candidates(hits: list[Hit], sentence_index: dict[str, ChunkSentences] | None = None) -> list[Candidate]:
     """Every sentence of the passages, once each (overlapping chunks repeat sentences)."""
     sentence_index = sentence_index or {}
     seen: set[tuple[str, int, int]] = set()
     out: list[Candidate] = []
     for hit in hits:
         p = hit.passage
-        spans, vectors = sentence_index.get(p.chunk_id, (None, None))
+        stored = sentence_index.get(p.chunk_id)
+        spans, vectors = (stored.spans, stored.vectors) if stored else (None, None)
         if not spans:
             spans, vectors = sentence_spans(p.text), None
         prev = ""
@@ -191,14 +144,14 @@ class ExtractiveAnswerer:
 
     Args:
         embedder: scores sentences against the question when no stored sentence vector exists.
-        params: weights and thresholds (``AnswerParams.load()`` by default).
+        params: weights and thresholds (``load_params().answer`` by default).
     """
 
     name = "extractive"
 
     def __init__(self, embedder: Embedder, params: AnswerParams | None = None) -> None:
         self.embedder = embedder
-        self.params = params or AnswerParams.load()
+        self.params = params or load_params().answer
         if self.params.max_sentences < 1:
             raise ValueError("max_sentences must be at least 1")
 
@@ -343,7 +296,7 @@ class ExtractiveAnswerer:
         return [Hit(h.passage, h.score, h.dense, h.lexical, rank=i + 1) for i, h in enumerate(ranked[:k])]
 
     def answer(self, question: str, hits: list[Hit], *, k: int | None = None, analysis: QueryAnalysis | None = None,
-               query_vector: np.ndarray | None = None, sentence_index: dict | None = None,
+               query_vector: np.ndarray | None = None, sentence_index: dict[str, ChunkSentences] | None = None,
                carried_terms: tuple[str, ...] = (), corpus_stats: tuple[int, dict[str, int]] | None = None,
                ) -> Answer:
         """Compose a cited answer from the best ``k`` of ``hits``, or abstain with them as the closest passages.
@@ -354,7 +307,7 @@ class ExtractiveAnswerer:
             k: passages to keep after sentence-level re-ranking (all of ``hits`` when None).
             analysis: the question's speaker, topic, outlets and answer type.
             query_vector: the question's embedding (computed when None).
-            sentence_index: chunk id -> (sentence spans, stored sentence vectors).
+            sentence_index: chunk id -> its stored sentences (spans and vectors).
             carried_terms: words carried from earlier turns (weighted lower).
             corpus_stats: index size and document frequencies of the question's topic terms.
         """

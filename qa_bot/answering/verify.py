@@ -38,6 +38,7 @@ import numpy as np
 
 from qa_bot.embeddings import Embedder
 from qa_bot.models import Hit
+from qa_bot.params import VerifyParams
 from qa_bot.understanding.analysis import SPEECH_VERBS
 from qa_bot.text.sentences import sentence_spans
 from qa_bot.text.tokens import STOPWORDS, content_words, fold
@@ -67,21 +68,6 @@ _INSTRUCTION = re.compile(
     r"|\b(?:AI|language|chat|answer(?:ing)?)\s*(?:assistants?|models?|systems?|bots?|engines?)\b[^.]{0,120}?"
     r"\b(?:must|should|shall|are (?:told|instructed|required) to|need to|always|never)\b"
     r"|\bsystem prompt\b|\byou are now\b|\bnew instructions\b", re.I)
-
-
-@dataclass(frozen=True)
-class VerifyParams:
-    """Weights and threshold of the support score (chosen on dev data; see the module docstring)."""
-
-    lexical_weight: float = 0.8
-    threshold: float = 0.75
-    number_penalty: float = 0.5
-    name_penalty: float = 0.2
-    binding_penalty: float = 0.2
-    speaker_penalty: float = 0.5
-    negation_penalty: float = 0.35
-    quote_penalty: float = 0.5
-    pair_margin: float = 0.05  # a two-sentence unit must beat the best single sentence by this to be the quote
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import date
 from qa_bot.embeddings import Embedder
 from qa_bot.storage.index import RawHit
 from qa_bot.models import Hit, Passage, day_number
+from qa_bot.params import FusionWeights
 from qa_bot.text.tokens import STOPWORDS, words
 
 
@@ -126,30 +127,6 @@ def _shingles_overlap(sa: set, sb: set, threshold: float) -> bool:
     if not sa or not sb:
         return False
     return len(sa & sb) / min(len(sa), len(sb)) >= threshold
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    """How dense and lexical rankings are combined (reciprocal rank fusion with weights)."""
-
-    rrf_k: float = 60.0
-    dense: float = 1.0
-    lexical: float = 1.0
-    outlet_boost: float = 1.0
-    date_boost: float = 0.5
-
-    @classmethod
-    def load(cls) -> "FusionWeights":
-        """The ``[fusion]`` table of ``qa_bot/data/answering.toml`` (defaults for missing keys)."""
-        import tomllib
-        from dataclasses import fields
-
-        from qa_bot.answering.extractive import PARAMS_FILE
-
-        if not PARAMS_FILE.exists():
-            return cls()
-        data = tomllib.loads(PARAMS_FILE.read_text(encoding="utf-8")).get("fusion", {})
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 class HybridRetriever:

@@ -26,7 +26,7 @@ from qa_bot.embeddings import Embedder, embed_with_spans
 from qa_bot.errors import LockedError, NotFoundError, StoreError
 from qa_bot.storage.index import ChunkIndex, chroma_path, make_client, release_persistent, remove_persistent
 from qa_bot.storage.locking import OwnerLock, WriteLock
-from qa_bot.models import Article, Chunk, day_number
+from qa_bot.models import Article, Chunk, ChunkSentences, day_number
 from qa_bot.text.sentences import sentence_spans
 from qa_bot.storage.registry import INDEXED, ORIGIN_ADDED, ORIGIN_CORPUS, PENDING, ArticleRecord, Registry
 
@@ -398,7 +398,7 @@ class Store:
                 cache.clear()
         return self._df_cache[2], {t: cache.get(t, 0) for t in terms}
 
-    def sentence_index(self, hits) -> dict[str, tuple[list[tuple[int, int]], np.ndarray | None]]:
+    def sentence_index(self, hits) -> dict[str, ChunkSentences]:
         """Sentence spans and stored sentence vectors of the hits' chunks, by chunk id."""
         keys = [(h.passage.article_id, int(h.passage.chunk_id.rsplit(":", 1)[1])) for h in hits]
         out = {}
@@ -407,7 +407,7 @@ class Store:
             if d["vectors"] is not None and d["sentences"]:
                 vectors = np.frombuffer(d["vectors"], dtype=np.float16).reshape(len(d["sentences"]), -1)
                 vectors = vectors.astype(np.float32)
-            out[f"{aid}:{n}"] = ([tuple(s) for s in d["sentences"]], vectors)
+            out[f"{aid}:{n}"] = ChunkSentences(tuple(tuple(s) for s in d["sentences"]), vectors)
         return out
 
     def is_visible(self, article_id: str) -> bool:

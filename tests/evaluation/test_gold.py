@@ -10,7 +10,7 @@ import pytest
 
 from qa_bot.ingest.loaders import expand_paths, load_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEV, TEST = ROOT / "eval" / "summit_gold.jsonl", ROOT / "eval" / "summit_test.jsonl"
 TYPES = {"quote", "fact", "number", "date", "multi", "followup", "unanswerable"}
 MINIMUM = {"quote": 20, "fact": 25, "number+date": 12, "multi": 10, "followup": 10, "unanswerable": 20}

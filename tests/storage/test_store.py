@@ -93,7 +93,7 @@ def _child(code: str, *args: str) -> subprocess.Popen:
     """A separate Python process running ``code`` (not multiprocessing: Streamlit's AppTest, run
     earlier in the same session, replaces ``__main__``, which a spawned child would re-run)."""
     return subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, cwd=str(Path(__file__).resolve().parents[1]))
+                            text=True, cwd=str(Path(__file__).resolve().parents[2]))
 
 
 HOLD_WRITE_LOCK = """

@@ -317,7 +317,7 @@ def test_cli_rejects_an_unknown_llm(run):
 @needs_openai
 def test_acceptance_cli_with_the_real_model_against_the_scripted_server(tmp_path, real_embedder):
     """QA_BOT_LLM=openai:test QA_BOT_LLM_BASE_URL=... qa-bot ask "What did Lee say about Taiwan?" --json"""
-    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    corpus = Path(__file__).resolve().parents[2] / "corpus"
     script = Script("Lee told CCTV that Seoul's respect for the one-China principle remains exactly as it was "
                     "{cite:respect for the one-China principle}. Lee added that the terms agreed when the two "
                     "countries normalised diplomatic relations in 1992 are still in force {cite:still in force}. "

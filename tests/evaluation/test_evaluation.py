@@ -159,7 +159,7 @@ from typer.testing import CliRunner  # noqa: E402
 from qa_bot import cli  # noqa: E402
 from tests.conftest import FIXTURES  # noqa: E402
 
-SCHEMA = Path(__file__).resolve().parents[1] / "eval" / "run.schema.json"
+SCHEMA = Path(__file__).resolve().parents[2] / "eval" / "run.schema.json"
 
 
 @pytest.fixture

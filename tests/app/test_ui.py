@@ -270,12 +270,12 @@ def _factory():
 
 
 def test_bot_factory_is_named_by_an_environment_variable(monkeypatch):
-    monkeypatch.setenv(ui.FACTORY_ENV, "tests.test_ui:_factory")
+    monkeypatch.setenv(ui.FACTORY_ENV, "tests.app.test_ui:_factory")
     assert ui.make_bot() == "a bot"
-    assert (ui.FACTORY_ENV, "tests.test_ui:_factory") in ui.bot_cache_key()
+    assert (ui.FACTORY_ENV, "tests.app.test_ui:_factory") in ui.bot_cache_key()
     monkeypatch.setenv("OTHER_VARIABLE", "x")
     assert all(k.startswith("QA_BOT_") for k, _ in ui.bot_cache_key())
-    for spec in ("no-colon", "tests.test_ui:missing", "no.such.module:f", "tests.test_ui:WJ"):
+    for spec in ("no-colon", "tests.app.test_ui:missing", "no.such.module:f", "tests.app.test_ui:WJ"):
         with pytest.raises(ConfigError):
             ui.make_bot(spec)
 

@@ -25,7 +25,7 @@ from qa_bot.errors import StoreError
 from qa_bot.models import Article
 from tests.fakes import HashEmbedder, make_pdf
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 CHAT, CORPUS, EVALS = "app_pages/chat.py", "app_pages/corpus.py", "app_pages/evals.py"
 _BOTS: dict[str, QABot] = {}
 
@@ -51,7 +51,7 @@ def indexed_bot() -> QABot:
 
 @pytest.fixture
 def app_env(monkeypatch, settings):
-    monkeypatch.setenv("QA_BOT_APP_FACTORY", "tests.test_app:fake_bot")
+    monkeypatch.setenv("QA_BOT_APP_FACTORY", "tests.app.test_app:fake_bot")
     monkeypatch.setenv("QA_BOT_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("QA_BOT_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setenv("QA_BOT_LOCK_TIMEOUT_S", "0.2")

@@ -144,7 +144,7 @@ def build_synthetic(size: int, work: Path, embedder) -> tuple:
 
     from qa_bot.bot import QABot
     from qa_bot.config import Settings
-    from qa_bot.ingest.loaders import make_article
+    from qa_bot.ingest.article import make_article
 
     pool = sentence_pool()
     vectors_file = work / "pool-vectors.npy"

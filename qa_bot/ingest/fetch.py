@@ -13,10 +13,13 @@ import ipaddress
 import socket
 import ssl
 import time
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 from qa_bot.config import Settings
 from qa_bot.errors import LoaderError
+from qa_bot.ingest.article import article_id
+from qa_bot.ingest.loaders import load_bytes
 from qa_bot.models import Article
 
 MAX_REDIRECTS = 5
@@ -46,6 +49,7 @@ def _guarded_backend(allow_private: bool, source: str):
         """Resolves, vets and pins the address of every connection the pool opens."""
 
         def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+            """Connect to the first address ``host`` resolves to, refusing it unless every address is allowed."""
             try:
                 infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except socket.gaierror:
@@ -128,11 +132,14 @@ def fetch(url: str, settings: Settings, max_bytes: int | None = None) -> tuple[s
 
 
 def fetch_article(url: str, settings: Settings) -> Article:
-    """Fetch ``url`` and turn it into an article (HTML, plain text or PDF by content type)."""
-    from dataclasses import replace
+    """Fetch ``url`` and turn it into an article (HTML, plain text or PDF by content type).
 
-    from qa_bot.ingest.loaders import load_bytes
+    A page that names no URL of its own gets the final address (after redirects) and the id
+    derived from it; the article's source is always ``url`` as given.
 
+    Raises:
+        LoaderError: the fetch was refused or failed (see :func:`fetch`), or the body is unusable.
+    """
     check_url(url)
     final_url, body, content_type = fetch(url, settings)
     kind = content_type.split(";")[0].strip().lower()
@@ -140,7 +147,5 @@ def fetch_article(url: str, settings: Settings) -> Article:
     articles = load_bytes(body, name, source=url[:200])
     article = articles[0]
     if not article.url:
-        from qa_bot.ingest.loaders import article_id
-
         article = replace(article, url=final_url, id=article_id(final_url, article.text))
     return replace(article, source=url[:200])

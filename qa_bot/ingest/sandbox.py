@@ -4,7 +4,8 @@ A crafted PDF can loop forever or exhaust memory inside the parser; deeply neste
 exhaust the stack. Parsing such inputs in the serving process would let one file hang or kill
 the app. :func:`parse_isolated` runs the parser in a fresh Python process whose address space
 and CPU time are capped (``setrlimit``), waits at most ``timeout`` seconds, and turns every
-failure into a one-line :class:`~qa_bot.errors.LoaderError`.
+failure into a one-line :class:`~qa_bot.errors.LoaderError`. The child runs
+:mod:`qa_bot.ingest.sandbox_child`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import subprocess
 import sys
 
 from qa_bot.errors import LoaderError
+from qa_bot.ingest.article import make_article
 from qa_bot.models import Article
 
 PARSE_TIMEOUT_S = float(os.environ.get("QA_BOT_PARSE_TIMEOUT_S", "20"))
@@ -37,6 +39,16 @@ def parse_isolated(data: bytes, name: str, source: str, timeout: float = PARSE_T
                    memory_mb: int = PARSE_MEMORY_MB) -> list[Article]:
     """Load ``data`` (named ``name``) in a bounded child process.
 
+    Args:
+        data: the file content, passed to the child on stdin.
+        name: file name; its suffix picks the parser.
+        source: names the input in messages and in the registry.
+        timeout: wall-clock seconds (and, rounded up, CPU seconds) the child may take.
+        memory_mb: the child's address-space cap.
+
+    Returns:
+        The child's articles, validated again in this process.
+
     Raises:
         LoaderError: the parser refused the file, took longer than ``timeout`` seconds, or
             needed more than ``memory_mb`` MB.
@@ -44,7 +56,7 @@ def parse_isolated(data: bytes, name: str, source: str, timeout: float = PARSE_T
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONSTARTUP",))}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "qa_bot.ingest.sandbox", name, source], input=data, capture_output=True,
+            [sys.executable, "-m", "qa_bot.ingest.sandbox_child", name, source], input=data, capture_output=True,
             timeout=timeout, preexec_fn=_limits(memory_mb, timeout), env=env, check=False,
         )
     except subprocess.TimeoutExpired:
@@ -65,41 +77,7 @@ def parse_isolated(data: bytes, name: str, source: str, timeout: float = PARSE_T
         raise LoaderError(source, "the parser returned no readable result; re-export the file and retry") from None
     if "error" in payload:
         raise LoaderError(payload.get("source", source), payload["error"])
-    from qa_bot.ingest.loaders import make_article
-
     return [make_article(text=a["text"], source=a["source"], title=a["title"], outlet=a["outlet"], url=a["url"],
                          published=a["published"] or None, author=a["author"], id=a["id"], extra=a["extra"])
             for a in payload["articles"]]
 
-
-def _test_faults() -> None:
-    """Simulated misbehaviour, so tests can prove the bounds hold (set only by the test suite)."""
-    import time
-
-    if os.environ.get("QA_BOT_SANDBOX_TEST_SLEEP"):
-        time.sleep(float(os.environ["QA_BOT_SANDBOX_TEST_SLEEP"]))
-    if os.environ.get("QA_BOT_SANDBOX_TEST_ALLOCATE_MB"):
-        blob = bytearray(int(os.environ["QA_BOT_SANDBOX_TEST_ALLOCATE_MB"]) * 1024 * 1024)
-        blob[::4096] = b"x" * len(blob[::4096])
-
-
-def _main() -> None:
-    from qa_bot.ingest.loaders import load_bytes
-
-    name, source = sys.argv[1], sys.argv[2]
-    data = sys.stdin.buffer.read()
-    _test_faults()
-    try:
-        articles = load_bytes(data, name, source=source, isolate=False)
-    except LoaderError as err:
-        print(json.dumps({"error": err.reason, "source": err.source}))
-        return
-    except RecursionError:
-        print(json.dumps({"error": "the document is nested too deeply to read; simplify it and retry",
-                          "source": source}))
-        return
-    print(json.dumps({"articles": [a.to_dict() for a in articles]}))
-
-
-if __name__ == "__main__":
-    _main()

@@ -4,7 +4,8 @@ from datetime import date
 import pytest
 
 from qa_bot.errors import LoaderError
-from qa_bot.ingest.loaders import article_id, expand_paths, load_bytes, load_path, load_text, normalize_url
+from qa_bot.ingest.article import article_id, normalize_url
+from qa_bot.ingest.loaders import expand_paths, load_bytes, load_path, load_text
 
 from tests.conftest import FIXTURES
 from tests.fakes import make_pdf

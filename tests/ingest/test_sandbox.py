@@ -5,11 +5,13 @@ import time
 import pytest
 
 from qa_bot.errors import LoaderError
-from qa_bot.ingest.formats import html_depth
+from qa_bot.ingest.formats.html import html_depth
 from qa_bot.ingest.loaders import load_bytes
 from qa_bot.ingest.sandbox import parse_isolated
 
 from tests.fakes import make_pdf
+
+pytestmark = pytest.mark.slow  # spawns child processes, some made to time out
 
 
 def test_pdf_and_html_are_parsed_in_the_child_and_come_back_intact():

@@ -1,11 +1,11 @@
-"""HTML and PDF extraction: readable text only, no scripts, styles or page furniture."""
+"""HTML pages: readable text and page metadata only, no scripts, styles or page furniture."""
 
 from __future__ import annotations
 
-import io
 import re
 
 from qa_bot.errors import LoaderError
+from qa_bot.ingest.article import make_article, parse_date
 from qa_bot.models import Article
 
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
@@ -47,11 +47,9 @@ def html_to_article(raw: str, source: str) -> Article:
     """Readable text and metadata (title, site name, canonical URL, date, author) from an HTML page.
 
     Raises:
-        LoaderError: when the page has no readable text.
+        LoaderError: the page nests elements too deeply to parse safely, or has no readable text.
     """
     from bs4 import BeautifulSoup
-
-    from qa_bot.ingest.loaders import make_article
 
     if html_depth(raw) > MAX_HTML_DEPTH:
         raise LoaderError(source, f"the page nests elements more than {MAX_HTML_DEPTH:,} levels deep; "
@@ -90,56 +88,8 @@ def html_to_article(raw: str, source: str) -> Article:
     text = root.get_text("")
     text = "\n\n".join(" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip())
     try:
-        from qa_bot.ingest.loaders import parse_date
-
         date = parse_date(published, source) if published else None
     except LoaderError:
         date = None  # a page's odd date format is not a reason to refuse its text
     return make_article(text=text, source=source, title=title, outlet=outlet, url=url, published=date, author=author)
 
-
-def _unwrap(text: str) -> str:
-    """Join hard-wrapped PDF lines into paragraphs; keep breaks after sentence ends and short lines."""
-    lines = [ln.strip() for ln in text.split("\n")]
-    out: list[str] = []
-    for line in lines:
-        if not line:
-            out.append("")
-            continue
-        if out and out[-1] and not re.search(r"[.!?:\"'\u201d)]$", out[-1]) and len(out[-1]) > 40:
-            prev = out.pop()
-            out.append(prev[:-1] + line if prev.endswith("-") and line[:1].islower() else prev + " " + line)
-        else:
-            out.append(line)
-    return "\n".join(out)
-
-
-def pdf_to_article(data: bytes, source: str) -> Article:
-    """Text of a PDF's pages (title from its metadata); encrypted or damaged files are refused.
-
-    Raises:
-        LoaderError: not a PDF, encrypted, damaged, or no extractable text (e.g. scanned images).
-    """
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    from qa_bot.ingest.loaders import make_article
-
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise LoaderError(source, "not a PDF file (no %PDF header)")
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise LoaderError(source, "the PDF is encrypted; remove the password and retry")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
-        title = str(info.get("/Title") or "").strip()
-        author = str(info.get("/Author") or "").strip()
-    except LoaderError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as err:
-        raise LoaderError(source, f"the PDF is damaged or unreadable ({type(err).__name__}); re-export it and retry") from None
-    text = _unwrap("\n\n".join(pages))
-    if not text.strip():
-        raise LoaderError(source, "the PDF has no extractable text (scanned images?); add a text version")
-    return make_article(text=text, source=source, title=title, author=author)

@@ -1,0 +1,1 @@
+"""One module per input format, each turning decoded content into validated articles."""

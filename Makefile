@@ -10,12 +10,12 @@ run: install ## install, build the index from corpus/ (progress bar), open the c
 	$(VENV)/bin/qa-bot ingest
 	$(VENV)/bin/streamlit run app.py
 
-test: install ## install, then run the whole test suite and the answer-quality gate (what CI runs)
-	$(PY) -m pytest
+test: install ## install, then run every test tier (fast, slow, browser, campaign) and the answer-quality gate (what CI runs)
+	$(PY) -m pytest -m "slow or not slow"
 	$(MAKE) eval-check
 
-test-fast: install ## the fast tests only (no real model, no browser)
-	$(PY) -m pytest -m "not slow"
+test-fast: install ## the fast tests only (no real model, no browser, no servers): what plain `pytest` runs
+	$(PY) -m pytest
 
 install: $(STAMP)
 
@@ -30,8 +30,9 @@ $(STAMP): requirements.txt pyproject.toml
 ingest: install
 	$(VENV)/bin/qa-bot ingest
 
-eval-check: install ## the answer-quality gate: the summit test split against eval/thresholds.toml
-	$(VENV)/bin/qa-bot eval --dataset eval/summit_test.jsonl --check --out test-artifacts/eval-check
+eval-check: install ## the answer-quality gate: summit dev and test splits against eval/thresholds.toml
+	$(VENV)/bin/qa-bot eval --dataset eval/summit_gold.jsonl --check --out test-artifacts/eval-check/dev
+	$(VENV)/bin/qa-bot eval --dataset eval/summit_test.jsonl --check --out test-artifacts/eval-check/test
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

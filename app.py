@@ -1,7 +1,8 @@
 """qa-bot's Streamlit front end: the router. Display only — every action calls the qa_bot library.
 
 Run with ``streamlit run app.py``. Pages live in ``app_pages/``; what they show is decided by the
-pure helpers in :mod:`app_pages.ui`. ``QA_BOT_APP_FACTORY=module:function`` swaps the bot (tests).
+pure helpers beside them (``app_pages/*_views.py``, ``markdown``, ``sources``, ``conversation``).
+``QA_BOT_APP_FACTORY=module:function`` swaps the bot (tests; see :mod:`app_pages.factory`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Chat page: questions in, short cited answers out (or an honest "the coverage doesn't say").
 
 Display only: the bot answers (``bot.stream``), condenses follow-ups (``history=``) and filters;
-:mod:`app_pages.ui` turns answers into safe, highlighted views. The conversation lives in
-``st.session_state`` — never in the shared bot.
+:mod:`app_pages.sources` and :mod:`app_pages.markdown` turn answers into safe, highlighted views.
+The conversation lives in ``st.session_state`` — never in the shared bot.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import itertools
 import streamlit as st
 
 from app_pages.common import get_bot, progress_bar, show_error, show_source
-from app_pages import ui
+from app_pages.conversation import conversation_json, conversation_markdown, history_for_library, make_filters
+from app_pages.markdown import MarkdownEscaper, escape_markdown
+from app_pages.sources import citation_views, passage_views
 from qa_bot.answering.llm import llm_configured, llm_label
 from qa_bot.errors import QABotError
 from qa_bot.models import Answer
@@ -31,35 +33,35 @@ turns: list[dict] = st.session_state.setdefault("turns", [])
 def render_answer(answer: Answer, key: str, latest: bool) -> None:
     """An answer and its sources, or an abstention and the closest passages."""
     if answer.condensed_question:
-        st.caption(f"Follow-up read as: {ui.escape_markdown(answer.condensed_question)}")
+        st.caption(f"Follow-up read as: {escape_markdown(answer.condensed_question)}")
     if answer.abstained:
         st.warning("**The coverage doesn't say.** No passage in the index answers this question; "
                    "the closest passages are below.", icon=":material/search_off:")
         with st.expander(f"Closest passages ({min(len(answer.hits), 5)})", expanded=latest):
-            for view in ui.passage_views(answer.hits):
+            for view in passage_views(answer.hits):
                 show_source(view, key=f"{key}-p{view.n}")
         return
-    st.markdown(ui.escape_markdown(answer.text))
+    st.markdown(escape_markdown(answer.text))
     if answer.notice:  # e.g. the language model failed and the extractive answer is shown instead
-        st.info(ui.escape_markdown(answer.notice), icon=":material/info:")
+        st.info(escape_markdown(answer.notice), icon=":material/info:")
     flagged = sum(not s.supported for s in answer.sentences)
     if flagged:
         st.caption(f":material/warning: {flagged} sentence{'s' if flagged > 1 else ''} of this answer could not be "
                    "matched to the passage it cites; check the sources.")
     with st.expander(f"Sources ({len(answer.citations)})", expanded=latest, icon=":material/format_quote:"):
-        for view in ui.citation_views(answer):
+        for view in citation_views(answer):
             show_source(view, key=f"{key}-c{view.n}")
 
 
 def stream_answer(question: str, k: int, filters, answerer: str | None) -> Answer:
     """Show the answer as it arrives (escaped piece by piece) and return the final ``Answer``."""
     final: dict[str, Answer] = {}
-    stream = bot.stream(question, k=k, filters=filters, history=ui.history_for_library(turns), answerer=answerer)
+    stream = bot.stream(question, k=k, filters=filters, history=history_for_library(turns), answerer=answerer)
     with st.spinner("Reading the coverage…"):
         first = next(stream)  # retrieval and checking happen before the first word
 
     def pieces():
-        escaper = ui.MarkdownEscaper()
+        escaper = MarkdownEscaper()
         for item in itertools.chain([first], stream):
             if isinstance(item, Answer):
                 final["answer"] = item
@@ -127,7 +129,7 @@ st.caption(f"Answers come only from the {overview['articles']} indexed articles 
 
 for i, turn in enumerate(turns):
     with st.chat_message("user"):
-        st.markdown(ui.escape_markdown(turn["question"]))
+        st.markdown(escape_markdown(turn["question"]))
     with st.chat_message("assistant"):
         render_answer(turn["answer"], key=f"t{i}", latest=i == len(turns) - 1)
 
@@ -145,10 +147,10 @@ question = st.chat_input("Ask about the coverage…", max_chars=bot.settings.max
 if question:
     examples_box.empty()
     with st.chat_message("user"):
-        st.markdown(ui.escape_markdown(question))
+        st.markdown(escape_markdown(question))
     with st.chat_message("assistant"):
         try:
-            answer = stream_answer(question, k, ui.make_filters(outlets, dates), answerer)
+            answer = stream_answer(question, k, make_filters(outlets, dates), answerer)
         except QABotError as err:
             show_error(err)
         else:
@@ -157,7 +159,7 @@ if question:
 
 with conversation_box:
     st.button("New conversation", icon=":material/add_comment:", disabled=not turns, on_click=turns.clear)
-    st.download_button("Export as Markdown", ui.conversation_markdown(turns), "qa-bot-conversation.md",
+    st.download_button("Export as Markdown", conversation_markdown(turns), "qa-bot-conversation.md",
                        "text/markdown", on_click="ignore", disabled=not turns, icon=":material/download:")
-    st.download_button("Export as JSON", ui.conversation_json(turns), "qa-bot-conversation.json",
+    st.download_button("Export as JSON", conversation_json(turns), "qa-bot-conversation.json",
                        "application/json", on_click="ignore", disabled=not turns, icon=":material/data_object:")

@@ -1,7 +1,9 @@
 """Streamlit glue shared by the pages: the shared bot, error display, progress bars, sources.
 
-Everything that decides *what* to show lives in :mod:`app_pages.ui` (pure, tested); this module
-only draws it.
+Everything that decides *what* to show lives in the pure, tested helper modules beside it
+(:mod:`app_pages.markdown`, :mod:`~app_pages.sources`, :mod:`~app_pages.conversation`,
+:mod:`~app_pages.corpus_views`, :mod:`~app_pages.eval_views`, :mod:`~app_pages.factory`); this
+module only draws it.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from app_pages import ui
-from qa_bot.bot import AddResult, QABot
+from app_pages.corpus_views import add_messages, progress_state
+from app_pages.factory import bot_cache_key, make_bot
+from app_pages.markdown import escape_markdown, highlight_markdown, markdown_link, safe_url
+from app_pages.sources import SourceView
+from qa_bot.bot import QABot
+from qa_bot.documents import AddResult
 from qa_bot.errors import LoaderError, QABotError
 
 
@@ -19,31 +25,28 @@ from qa_bot.errors import LoaderError, QABotError
 def _shared_bot(key: tuple) -> QABot:
     # One bot per configuration, shared by every session: it is thread-safe, and sharing it is
     # what makes an article added in one tab visible in the others. No per-user state lives here.
-    bot = ui.make_bot()
-    bot.open()
-    warm_up = getattr(bot.embedder, "warm_up", None)
-    if warm_up:  # load the model now, under the spinner, not during someone's first question
-        warm_up()
+    bot = make_bot()
+    bot.warm_up()  # under the spinner, not during someone's first question
     return bot
 
 
 def get_bot() -> QABot:
     """The process-wide bot for the current ``QA_BOT_*`` configuration."""
-    return _shared_bot(ui.bot_cache_key())
+    return _shared_bot(bot_cache_key())
 
 
 def show_error(err: Exception | str) -> None:
     """One error, as a red box with its message shown literally (messages quote user input)."""
-    st.error(ui.escape_markdown(str(err)), icon=":material/error:")
+    st.error(escape_markdown(str(err)), icon=":material/error:")
 
 
 @contextmanager
 def progress_bar(label: str):
     """A progress bar and its ``progress(done, total, label)`` callback; removed when done."""
-    bar = st.progress(0.0, text=ui.escape_markdown(label))
+    bar = st.progress(0.0, text=escape_markdown(label))
 
     def update(done: int, total: int, what: str) -> None:
-        frac, text = ui.progress_state(done, total, what)
+        frac, text = progress_state(done, total, what)
         bar.progress(frac, text=text)
 
     try:
@@ -65,7 +68,7 @@ def add_safely(add, source: str, *args, **kwargs) -> AddResult:
 def show_add_result(result) -> None:
     """What an add did: a line per article (summarised for bulk imports), an error per refused input."""
     icons = {"success": ":material/check_circle:", "info": ":material/info:", "error": ":material/error:"}
-    for kind, message in ui.add_messages(result):
+    for kind, message in add_messages(result):
         getattr(st, kind)(message, icon=icons[kind])
 
 
@@ -77,16 +80,16 @@ def article_dialog(article_id: str, start: int, end: int) -> None:
     except QABotError as err:
         show_error(err)
         return
-    st.markdown(f"### {ui.escape_markdown(article.title or 'Untitled')}")
-    meta = [ui.escape_markdown(b) for b in (article.outlet, article.published and article.published.isoformat(),
+    st.markdown(f"### {escape_markdown(article.title or 'Untitled')}")
+    meta = [escape_markdown(b) for b in (article.outlet, article.published and article.published.isoformat(),
                                              article.author) if b]
-    if ui.safe_url(article.url):
-        meta.append(ui.markdown_link("original article", article.url))
+    if safe_url(article.url):
+        meta.append(markdown_link("original article", article.url))
     st.caption(" · ".join(meta))
-    st.markdown(ui.highlight_markdown(article.text, start, end))
+    st.markdown(highlight_markdown(article.text, start, end))
 
 
-def show_source(view: ui.SourceView, key: str) -> None:
+def show_source(view: SourceView, key: str) -> None:
     """One source: heading, the passage with its quote highlighted, a button to read the whole article."""
     with st.container(border=True):
         st.markdown(view.heading_markdown())

@@ -11,7 +11,8 @@ import math
 import streamlit as st
 
 from app_pages.common import add_safely, get_bot, progress_bar, show_add_result, show_error
-from app_pages import ui
+from app_pages.corpus_views import article_label, article_rows
+from app_pages.markdown import escape_markdown, markdown_link, safe_url
 from qa_bot.errors import QABotError
 from qa_bot.ingest.loaders import SUPPORTED_SUFFIXES
 
@@ -103,7 +104,7 @@ records = {r.id: r for r in bot.articles()}
 st.subheader(f"Articles ({len(records)})")
 query = st.text_input("Search articles", placeholder="Search by title, outlet, source, URL or id",
                       icon=":material/search:", label_visibility="collapsed")
-rows = ui.article_rows(records.values(), query)
+rows = article_rows(records.values(), query)
 if not rows:
     st.info("No article matches your search." if records else "The index is empty. Add documents above, or "
             "build the index from the bundled coverage on the chat page.")
@@ -120,20 +121,20 @@ else:
     })
     ids = [row["id"] for row in rows]
     pick = st.selectbox("Open an article", ids, index=None, key="article_pick", placeholder="Choose an article…",
-                        format_func=lambda aid: ui.article_label(records[aid].article))
+                        format_func=lambda aid: article_label(records[aid].article))
     record = records.get(pick) if pick else None
     if record:
         article = record.article
         with st.container(border=True):
-            st.markdown(f"#### {ui.escape_markdown(article.title or 'Untitled')}")
-            meta = [ui.escape_markdown(b) for b in (article.outlet, article.published and
+            st.markdown(f"#### {escape_markdown(article.title or 'Untitled')}")
+            meta = [escape_markdown(b) for b in (article.outlet, article.published and
                                                      article.published.isoformat(), article.author) if b]
             meta.append(f"{record.n_chunks} passages")
-            meta.append(ui.markdown_link("original", article.url) if ui.safe_url(article.url) else "")
-            st.caption(" · ".join(m for m in meta if m) + f"  \nid {ui.escape_markdown(article.id)} · source: "
-                       f"{ui.escape_markdown(article.source or record.origin)}")
+            meta.append(markdown_link("original", article.url) if safe_url(article.url) else "")
+            st.caption(" · ".join(m for m in meta if m) + f"  \nid {escape_markdown(article.id)} · source: "
+                       f"{escape_markdown(article.source or record.origin)}")
             with st.container(border=True, height=360 if len(article.text) > 1200 else "content"):
-                st.markdown(ui.escape_markdown(article.text))
+                st.markdown(escape_markdown(article.text))
             if state.get("confirm_delete") != article.id:
                 if st.button("Delete this article…", icon=":material/delete:"):
                     state["confirm_delete"] = article.id
@@ -141,7 +142,7 @@ else:
             else:
                 note = (" It is part of the bundled corpus, so it comes back the next time the index is built "
                         "from the corpus folder." if record.origin == "corpus" else "")
-                st.warning(f"Delete “{ui.escape_markdown(article.title)}” and its {record.n_chunks} passages "
+                st.warning(f"Delete “{escape_markdown(article.title)}” and its {record.n_chunks} passages "
                            f"from the index?{note}", icon=":material/warning:")
                 c1, c2 = st.columns(2)
                 c1.button("Yes, delete it", type="primary", on_click=delete_article, args=(article.id,))

@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import get_bot, progress_bar, show_error
-from app_pages import ui
+from app_pages.eval_views import bundled_gold_sets, by_type_rows, headline_metrics, read_gold_upload, record_rows
+from app_pages.markdown import escape_markdown
 from qa_bot.errors import QABotError
 from qa_bot.evaluation import evaluate
 
@@ -24,9 +25,9 @@ state = st.session_state
 
 st.title("Answer-quality evals")
 st.caption("Runs a gold question set through qa-bot on a separate index of the corpus folder "
-           f"({ui.escape_markdown(bot.settings.corpus_dir.name)}/) — the same run as `qa-bot eval`.")
+           f"({escape_markdown(bot.settings.corpus_dir.name)}/) — the same run as `qa-bot eval`.")
 
-sets = {p.name: p for p in ui.bundled_gold_sets()}
+sets = {p.name: p for p in bundled_gold_sets()}
 choice = st.radio("Gold set", [*sets, UPLOAD], horizontal=True,
                   help="JSONL, one question a line: id, question, answers, answerable, type, evidence, history.")
 upload = None
@@ -39,7 +40,7 @@ k = c2.number_input("Passages per question", min_value=1, max_value=bot.settings
 if st.button("Run the eval", type="primary", icon=":material/play_arrow:", disabled=choice == UPLOAD and not upload):
     try:
         if upload is not None:
-            path, items = ui.read_gold_upload(upload.getvalue(), upload.name, bot.settings.data_dir / "gold-uploads")
+            path, items = read_gold_upload(upload.getvalue(), upload.name, bot.settings.data_dir / "gold-uploads")
             name = upload.name
         else:
             path, items, name = sets[choice], None, choice
@@ -57,16 +58,16 @@ if run is None:
     st.stop()
 
 m = run.metrics
-st.subheader(f"Results: {ui.escape_markdown(state['eval_name'])}")
+st.subheader(f"Results: {escape_markdown(state['eval_name'])}")
 st.caption(f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} unanswerable) · "
            f"{run.corpus['articles']} articles · k = {run.settings.get('k')} · {run.seconds:.1f} s · "
-           f"{ui.escape_markdown(run.started_at)}")
+           f"{escape_markdown(run.started_at)}")
 cols = st.columns(4)
-for i, (label, value) in enumerate(ui.headline_metrics(m)):
+for i, (label, value) in enumerate(headline_metrics(m)):
     cols[i % 4].metric(label, value, border=True)
 
 st.markdown("**By question type**")
-by_type = pd.DataFrame(ui.by_type_rows(run.by_type))
+by_type = pd.DataFrame(by_type_rows(run.by_type))
 if by_type.empty:
     st.caption("No per-type scores for this run.")
 else:
@@ -77,7 +78,7 @@ else:
     ).properties(height=alt.Step(12)), width="stretch")
 
 st.markdown("**Latency per question**")
-records = pd.DataFrame(ui.record_rows(run.records))
+records = pd.DataFrame(record_rows(run.records))
 marks = pd.DataFrame({"label": ["p50", "p95"], "ms": [m["latency_p50_ms"], m["latency_p95_ms"]]})
 st.altair_chart(alt.layer(
     alt.Chart(records).mark_bar().encode(x=alt.X("latency_ms:Q", bin=alt.Bin(maxbins=30), title="milliseconds"),
@@ -87,7 +88,7 @@ st.altair_chart(alt.layer(
 
 st.markdown("**Questions**")
 failures_only = st.toggle("Only failures", value=False)
-table = ui.record_rows(run.records, failures_only=failures_only)
+table = record_rows(run.records, failures_only=failures_only)
 if table:
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "id": st.column_config.TextColumn("ID"),

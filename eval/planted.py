@@ -33,13 +33,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa_bot.answering.verify import Verifier, split_claims  # noqa: E402
+from qa_bot.answering.claims import split_claims  # noqa: E402
+from qa_bot.answering.verify import Verifier  # noqa: E402
 from qa_bot.params import VerifyParams  # noqa: E402
 from qa_bot.config import Settings  # noqa: E402
 from qa_bot.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from qa_bot.evaluation.dataset import load_gold  # noqa: E402
 from qa_bot.evaluation.systems import QABotSystem, load_corpus  # noqa: E402
-from qa_bot.understanding.analysis import sentence_speakers  # noqa: E402
+from qa_bot.understanding.attribution import speakers_of  # noqa: E402
 from qa_bot.text.sentences import sentence_spans  # noqa: E402
 
 DEV = ROOT / "eval" / "summit_gold.jsonl"
@@ -226,7 +227,7 @@ def perturb(kind: str, s: str, passage: str, rng: random.Random) -> str | None:
                     return re.sub(rf"\b{re.escape(old)}\b", rng.choice(options), s, count=1)
         return None
     if kind == "speaker":
-        who = sentence_speakers(s)
+        who = speakers_of(s)
         swap = {"lee": "Xi", "xi": "Lee"}
         target = next((w for w in who if w in swap), None)
         if not target:

@@ -2,12 +2,15 @@
 
     python eval/tune.py                       # summit dev + ClapNQ half A, prints the best settings
     python eval/tune.py --clapnq-limit 200    # faster
+    python eval/tune.py --evaluate --summit-only   # the current parameters' metrics, no search
 
 Dev data: eval/summit_gold.jsonl (the summit dev split) and half A of ClapNQ (questions whose
 id's SHA-256 starts with an even hex digit). The summit test split is never read here.
-Retrieval runs once per question; each parameter set then re-runs only the answerer and the
-metrics, so a grid of hundreds of settings takes minutes. The chosen values go, by hand, into
-qa_bot/data/answering.toml.
+Each question goes once through the bot's own understanding and retrieval steps
+(``QABot.prepare_question``, the first half of ``ask``); each parameter set then re-runs only the
+answerer on those prepared inputs (``ExtractiveAnswerer.answer_prepared``, the second half) and
+the metrics, so a grid of hundreds of settings takes minutes and always scores what ``ask``
+would answer. The chosen values go, by hand, into qa_bot/data/answering.toml.
 """
 
 from __future__ import annotations
@@ -23,61 +26,73 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa_bot.params import AnswerParams, load_params  # noqa: E402
-from qa_bot.understanding.condense import condense  # noqa: E402
+from qa_bot.answering import ExtractiveAnswerer, PreparedQuestion  # noqa: E402
+from qa_bot.answering.features import question_features  # noqa: E402
 from qa_bot.config import Settings  # noqa: E402
-from qa_bot.embeddings import SentenceTransformerEmbedder  # noqa: E402
+from qa_bot.embeddings import make_embedder  # noqa: E402
 from qa_bot.evaluation import metrics as M  # noqa: E402
-from qa_bot.evaluation.dataset import load_gold  # noqa: E402
+from qa_bot.evaluation.dataset import GoldItem, load_gold  # noqa: E402
 from qa_bot.evaluation.runner import aggregate, QuestionRecord, score_answer  # noqa: E402
 from qa_bot.evaluation.systems import QABotSystem, load_corpus  # noqa: E402
-from qa_bot.understanding.analysis import analyse  # noqa: E402
+from qa_bot.params import AnswerParams  # noqa: E402
 
 SHARED = next((p for p in (ROOT.parent / "shared", Path("/work/shared")) if p.exists()), ROOT.parent / "shared")
 CLAPNQ = SHARED / "eval-data" / "clapnq"
 
 
 def half_a(item_id: str) -> bool:
+    """True for the ClapNQ questions tuning may read (half A: the id's SHA-256 starts with an even hex digit)."""
     return int(hashlib.sha256(item_id.encode()).hexdigest()[0], 16) % 2 == 0
 
 
 class Prepared:
-    """Retrieval done once per question; the answerer re-run per parameter set."""
+    """One dev set on the bot the eval would build: understanding and retrieval done once per question.
 
-    def __init__(self, name, items, corpus, settings, embedder, pool):
+    The prepared inputs depend on the parameters only through the size of the pool the answerer
+    re-ranks, so they are kept per pool size; every other parameter re-runs only the answerer.
+
+    Args:
+        name: the set's name in the printed results.
+        items: its gold questions.
+        corpus: the folder or JSONL file of its articles.
+        settings: as for ``qa-bot eval`` (an index of its own under ``data_dir/eval-indexes``).
+        embedder: the embedding model, shared by all sets.
+    """
+
+    def __init__(self, name: str, items: list[GoldItem], corpus: Path, settings: Settings, embedder) -> None:
         self.name = name
         system = QABotSystem(settings, embedder)
         articles = load_corpus(corpus)
         system.prepare(articles)
         self.bot = system.bot
-        self.texts = {a.id: a.text for a in articles}
+        self.params = self.bot.answerer.params  # the pipeline's own, settings' overrides included
+        texts = {a.id: a.text for a in articles}
         self.items = items
-        store = self.bot.store
-        self.cache = []
-        for item in items:
-            turn = condense(item.question, list(item.history), store.outlets())
-            analysis = analyse(turn.question, store.outlets(), default_year=store.typical_year())
-            vector = embedder.embed([turn.question])[0]
-            hits = self.bot.retriever.search(turn.question, pool, analysis=analysis, query_vector=vector)
-            spans = [M.locate(e.article_id, e.quote, self.texts.get(e.article_id)) for e in item.evidence]
-            self.cache.append((item, turn, analysis, vector, hits, store.sentence_index(hits), spans,
-                               store.term_statistics(analysis.topic_terms)))
+        self.spans = [[M.locate(e.article_id, e.quote, texts.get(e.article_id)) for e in item.evidence]
+                      for item in items]
+        self._by_pool: dict[int, list[PreparedQuestion]] = {}
 
-    def run(self, params: AnswerParams, k: int = 5) -> dict:
-        answerer = self.bot.answerer
-        answerer.params = params
+    def questions(self, params: AnswerParams) -> list[PreparedQuestion]:
+        """Each question's prepared inputs under ``params``, and the bot's answerer switched to ``params``."""
+        self.bot.answerer = ExtractiveAnswerer(self.bot.embedder, params)
+        if params.rerank_pool not in self._by_pool:
+            self._by_pool[params.rerank_pool] = [self.bot.prepare_question(item.question, history=list(item.history))
+                                                 for item in self.items]
+        return self._by_pool[params.rerank_pool]
+
+    def run(self, params: AnswerParams) -> dict:
+        """The eval's aggregate metrics with ``params`` (semantic similarity and latency not measured)."""
         records = []
-        for item, turn, analysis, vector, hits, index, spans, stats in self.cache:
-            ans = answerer.answer(turn.question, hits[: max(k, params.rerank_pool)], k=k, analysis=analysis,
-                                  query_vector=vector, sentence_index=index, carried_terms=turn.carried_terms,
-                                  corpus_stats=stats)
-            scores, correct, passed = score_answer(item, ans, spans, k, None)
+        for item, spans, prepared in zip(self.items, self.spans, self.questions(params)):
+            ans = self.bot.answerer.answer_prepared(prepared)
+            scores, correct, passed = score_answer(item, ans, spans, prepared.k, None)
             records.append(QuestionRecord(item.id, item.type, item.question, list(item.answers), item.answerable,
                                           ans.text, ans.abstained, [], [], scores, passed, 0.0))
         return aggregate(records)
 
 
 def objective(m: dict) -> float:
+    """The score a parameter set is chosen by: the headline quality metrics, abstention counted twice."""
     def v(key):
         x = m.get(key)
         return 0.0 if x is None or x != x else x
@@ -93,17 +108,12 @@ def labelled_features(sets, params: AnswerParams):
     """
     import numpy as np
 
-    from qa_bot.answering.extractive import candidates
-
     rows, labels, groups, names = [], [], [], None
     for s in sets:
-        answerer = s.bot.answerer
-        answerer.params = params
-        for qi, (item, turn, analysis, vector, hits, index, spans, stats) in enumerate(s.cache):
-            cands = candidates(hits[: params.rerank_pool], index)
+        for qi, (item, spans, prepared) in enumerate(zip(s.items, s.spans, s.questions(params))):
+            cands, feats = s.bot.answerer.candidate_features(prepared)
             if not cands:
                 continue
-            feats = answerer.features(analysis, cands, vector, turn.carried_terms, stats)
             names = names or list(feats)
             short = [r for r in item.answers if M.is_short(r)]
             for i, c in enumerate(cands):
@@ -126,22 +136,17 @@ def fit_abstention(sets, params: AnswerParams, C: float = 1.0) -> AnswerParams:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from qa_bot.answering.extractive import candidates
-
     rows, labels, weights, names = [], [], [], None
     for s in sets:
-        answerer = s.bot.answerer
-        answerer.params = params
-        for item, turn, analysis, vector, hits, index, spans, stats in s.cache:
-            cands = candidates(hits[: params.rerank_pool], index)
+        for item, prepared in zip(s.items, s.questions(params)):
+            cands, feats = s.bot.answerer.candidate_features(prepared)
             if not cands:
                 continue
-            feats = answerer.features(analysis, cands, vector, turn.carried_terms, stats)
-            q = answerer.question_features(feats, answerer.combine(feats))
+            q = question_features(feats, s.bot.answerer.combine(feats))
             names = names or list(q)
             rows.append([q[n] for n in names])
             labels.append(int(item.answerable))
-            weights.append(1.0 / len(s.cache))
+            weights.append(1.0 / len(s.items))
     X, y, w = np.array(rows), np.array(labels), np.array(weights) * len(rows) / len(sets)
     model = LogisticRegression(C=C, max_iter=2000).fit(X, y, sample_weight=w)
     out = {"intercept": float(model.intercept_[0])}
@@ -182,6 +187,7 @@ def fit(sets, params: AnswerParams, C: float = 1.0) -> AnswerParams:
 
 
 def total(sets, params) -> tuple[float, dict]:
+    """The summed objective over the sets, and each set's metrics."""
     metrics = {s.name: s.run(params) for s in sets}
     return sum(objective(m) for m in metrics.values()), metrics
 
@@ -208,6 +214,7 @@ def ascend(sets, params: AnswerParams, space: dict, rounds: int = 2) -> AnswerPa
 
 
 def main() -> None:
+    """Parse the command line, prepare the dev sets, then evaluate, fit, ascend or search a grid."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clapnq-limit", type=int, default=0, help="only the first N half-A ClapNQ questions")
     parser.add_argument("--summit-only", action="store_true", help="skip ClapNQ (quick iterations)")
@@ -218,18 +225,23 @@ def main() -> None:
     parser.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the fit")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/qa-bot-tune"))
     parser.add_argument("--grid", type=str, default="", help="JSON: {param: [values]} to search")
+    parser.add_argument("--evaluate", action="store_true",
+                        help="only print each set's metrics with the current parameters (as qa-bot eval would)")
     args = parser.parse_args()
     settings = Settings(data_dir=args.data_dir)
-    embedder = SentenceTransformerEmbedder(settings.embed_model)
-    base = load_params().answer
-    pool = 30
+    embedder = make_embedder(settings.embed_model)
     sets = [Prepared("summit-dev", load_gold(ROOT / "eval" / "summit_gold.jsonl"), settings.corpus_dir, settings,
-                     embedder, pool)]
+                     embedder)]
     if not args.summit_only:
         clap = [i for i in load_gold(CLAPNQ / "questions.jsonl") if half_a(i.id)]
         if args.clapnq_limit:
             clap = clap[: args.clapnq_limit]
-        sets.append(Prepared("clapnq-A", clap, CLAPNQ / "corpus.jsonl", settings, embedder, pool))
+        sets.append(Prepared("clapnq-A", clap, CLAPNQ / "corpus.jsonl", settings, embedder))
+    base = sets[0].params
+    if args.evaluate:
+        for s in sets:
+            print(s.name, json.dumps({k: round(v, 4) for k, v in s.run(base).items() if isinstance(v, float)}))
+        return
     if args.fit:
         params = fit_abstention(sets, fit(sets, base, C=args.C), C=args.C)
         grid = json.loads(args.grid) if args.grid else {"support_threshold": [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6]}

@@ -14,14 +14,14 @@ if TYPE_CHECKING:
     from qa_bot.bot import QABot
     from qa_bot.config import Settings
     from qa_bot.models import Answer, Citation
-    from qa_bot.retrieval.retriever import Filters
+    from qa_bot.retrieval.filters import Filters
 
 _LAZY = {
     "QABot": "qa_bot.bot",
     "Settings": "qa_bot.config",
     "Answer": "qa_bot.models",
     "Citation": "qa_bot.models",
-    "Filters": "qa_bot.retrieval.retriever",
+    "Filters": "qa_bot.retrieval.filters",
 }
 
 

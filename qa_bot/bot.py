@@ -1,45 +1,38 @@
-"""QABot: the one facade the CLI, the app and the evals call."""
+"""QABot: the one facade the CLI, the app and the evals call.
+
+Asking lives here (validation, retrieval, the extractive and LLM answerers, streaming); adding,
+listing and removing documents is the :class:`~qa_bot.documents.Documents` half it inherits.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import replace
 
-from qa_bot.answering import ExtractiveAnswerer
+from qa_bot.answering import ExtractiveAnswerer, PreparedQuestion
 from qa_bot.understanding.condense import Condensed, condense, normalize_history
 from qa_bot.config import Settings
+from qa_bot.documents import Documents
 from qa_bot.embeddings import Embedder, make_embedder
-from qa_bot.errors import InputError, LoaderError, QABotError
-from qa_bot.ingest.loaders import expand_paths, load_bytes, load_path, load_text
-from qa_bot.models import Answer, Article, Hit
+from qa_bot.errors import InputError, QABotError
+from qa_bot.models import Answer, Hit
 from qa_bot.params import AnswerParams, Params, load_params
-from qa_bot.storage.registry import ORIGIN_ADDED, ArticleRecord
 from qa_bot.understanding.analysis import analyse
-from qa_bot.retrieval.retriever import Filters, HybridRetriever, make_langchain_retriever
-from qa_bot.storage.store import Progress, Recovery, Store, WriteReport, _no_progress
+from qa_bot.retrieval.filters import Filters
+from qa_bot.retrieval.langchain import make_langchain_retriever
+from qa_bot.retrieval.retriever import HybridRetriever
+from qa_bot.progress import Progress, no_progress
+from qa_bot.storage.recovery import Recovery
+from qa_bot.storage.store import Store
 from qa_bot.text.tokens import content_words
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class AddResult:
-    """The outcome of adding several inputs: what was written, and each input that was refused."""
-
-    report: WriteReport = field(default_factory=WriteReport)
-    errors: list[LoaderError] = field(default_factory=list)
-    articles: list[Article] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-class QABot:
+class QABot(Documents):
     """Ask questions of a news corpus and get cited answers; add and remove documents.
 
     Args:
@@ -61,7 +54,7 @@ class QABot:
 
     # ------------------------------------------------------------ lifecycle
 
-    def open(self, progress: Progress = _no_progress) -> Recovery:
+    def open(self, progress: Progress = no_progress) -> Recovery:
         """Open (and if needed repair) the index. Safe to call more than once."""
         with self._open_lock:
             if self._store is None:
@@ -72,108 +65,24 @@ class QABot:
 
     @property
     def store(self) -> Store:
+        """The index and article registry, opened (and repaired) on first use."""
         if self._store is None:
             self.open()
         return self._store
 
+    def warm_up(self) -> Recovery:
+        """Open the index and load the embedding model now, so the first question does not wait for them."""
+        recovery = self.open()
+        warm_up = getattr(self.embedder, "warm_up", None)  # fakes and the hashing embedder have nothing to load
+        if warm_up:
+            warm_up()
+        return recovery
+
     def close(self) -> None:
+        """Release the index (other processes may then write to the data folder). Reopens on next use."""
         if self._store is not None:
             self._store.close()
             self._store = None
-
-    def is_empty(self) -> bool:
-        """True when no article is indexed yet (e.g. before the first ``ingest``)."""
-        return self.store.stats()["articles"] == 0
-
-    # ------------------------------------------------------------ corpus
-
-    def corpus_articles(self) -> tuple[list[Article], list[LoaderError]]:
-        """The articles of the corpus folder, and the files in it that could not be read."""
-        folder = self.settings.corpus_dir
-        if not folder.is_dir():
-            return [], []
-        articles, errors = [], []
-        for path in expand_paths([folder]):
-            try:
-                for art in load_path(path):
-                    articles.append(replace(art, source=str(path.relative_to(folder))))
-            except LoaderError as err:
-                errors.append(err)
-        return articles, errors
-
-    def ingest(self, progress: Progress = _no_progress) -> AddResult:
-        """Sync the corpus folder into the index: embed new/changed articles, drop deleted ones."""
-        articles, errors = self.corpus_articles()
-        report = self.store.sync_corpus(articles, progress)
-        return AddResult(report=report, errors=errors, articles=articles)
-
-    def add_articles(self, articles: Sequence[Article], progress: Progress = _no_progress,
-                     on_article: Callable[[str, str], None] | None = None) -> WriteReport:
-        """Add validated articles (kept in the data folder, so a rebuild never loses them)."""
-        return self.store.add(articles, ORIGIN_ADDED, progress, on_article)
-
-    def add_paths(self, paths: Sequence[Path | str], progress: Progress = _no_progress,
-                  on_article: Callable[[str, str], None] | None = None) -> AddResult:
-        """Add files and folders; each unreadable input is reported and skipped, the rest are added."""
-        result = AddResult()
-        max_bytes = int(self.settings.max_upload_mb * 1e6)
-        for path in expand_paths([Path(p) for p in paths]):
-            try:
-                result.articles.extend(load_path(path, max_bytes=None if path.suffix == ".jsonl" else max_bytes))
-            except LoaderError as err:
-                result.errors.append(err)
-        if result.articles:
-            result.report = self.add_articles(result.articles, progress, on_article)
-        return result
-
-    def add_upload(self, data: bytes, filename: str, progress: Progress = _no_progress) -> AddResult:
-        """Add an uploaded file. The name only picks the format; nothing is written under it."""
-        limit = int(self.settings.max_upload_mb * 1e6)
-        safe_name = _display_name(filename)
-        if len(data) > limit:
-            return AddResult(errors=[LoaderError(f"upload:{safe_name}", f"upload is {_size(len(data))}, over the "
-                                                 f"{_size(limit)} limit; split it or raise QA_BOT_MAX_UPLOAD_MB")])
-        try:
-            articles = load_bytes(data, safe_name, source=f"upload:{safe_name}")
-        except LoaderError as err:
-            return AddResult(errors=[err])
-        return AddResult(report=self.add_articles(articles, progress), articles=articles)
-
-    def add_text(self, text: str, *, title: str = "", outlet: str = "", url: str = "", published=None,
-                 author: str = "", progress: Progress = _no_progress) -> AddResult:
-        """Add pasted text with its metadata."""
-        try:
-            article = load_text(text, title=title, outlet=outlet, url=url, published=published, author=author)
-        except LoaderError as err:
-            return AddResult(errors=[err])
-        return AddResult(report=self.add_articles([article], progress), articles=[article])
-
-    def add_url(self, url: str, progress: Progress = _no_progress) -> AddResult:
-        """Fetch a web page (http/https, public addresses unless settings allow private) and add it."""
-        from qa_bot.ingest.fetch import fetch_article
-
-        try:
-            article = fetch_article(url, self.settings)
-        except LoaderError as err:
-            return AddResult(errors=[err])
-        return AddResult(report=self.add_articles([article], progress), articles=[article])
-
-    def remove(self, article_id: str) -> None:
-        """Delete an article and all its chunks (bundled articles come back on the next ``ingest``)."""
-        self.store.remove([article_id])
-
-    def overview(self) -> dict:
-        """Cheap facts for a sidebar: article and chunk counts, outlet names, the date range (no texts loaded)."""
-        store = self.store
-        stats = store.stats()
-        return {"articles": stats["articles"], "chunks": stats["chunks"], "outlets": store.outlets(),
-                "dates": store.registry.date_range()}
-
-    def articles(self) -> list[ArticleRecord]:
-        return self.store.articles()
-
-    def article(self, article_id: str) -> ArticleRecord:
-        return self.store.article(article_id)
 
     # ------------------------------------------------------------ asking
 
@@ -246,9 +155,18 @@ class QABot:
             return
         yield from self._stream_llm(question, k, filters, history, answerer)
 
-    def _ask_extractive(self, question: str, k: int | None, filters: Filters, history, turn: Condensed | None = None,
-                        ) -> Answer:
-        """The extractive answer (also the LLM's passages and its fallback)."""
+    def prepare_question(self, question: str, k: int | None = None, filters: Filters = Filters(), history=None,
+                         turn: Condensed | None = None) -> PreparedQuestion:
+        """The extractive answerer's inputs for ``question``: the understanding and retrieval steps of :meth:`ask`.
+
+        Condenses a follow-up into a standalone question (unless ``turn`` is given), analyses and
+        embeds it, retrieves the pool the answerer re-ranks, and reads the pool's stored sentences
+        and the index's term statistics. ``eval/tune.py`` calls this, so fitted weights see
+        exactly what the pipeline gives the answerer.
+
+        Raises:
+            InputError: an empty or over-long question, ``k`` out of range.
+        """
         k = self.check_question(question, k)
         store = self.store
         t0 = time.perf_counter()
@@ -264,15 +182,30 @@ class QABot:
         t1 = time.perf_counter()
         pool_size = k if s.ablated("rerank") else max(k, self.answerer.params.rerank_pool)
         pool = self.retriever.search(turn.question, pool_size, filters, analysis=analysis, query_vector=vector)
+        sentence_index, stats = store.sentence_index(pool), store.term_statistics(analysis.topic_terms)
         t2 = time.perf_counter()
-        answer = self.answerer.answer(turn.question, pool, k=k, analysis=analysis, query_vector=vector,
-                                      sentence_index=store.sentence_index(pool), carried_terms=turn.carried_terms,
-                                      corpus_stats=store.term_statistics(analysis.topic_terms))
-        t3 = time.perf_counter()
-        timings = {"understand": (t1 - t0) * 1e3, "retrieve": (t2 - t1) * 1e3, "answer": (t3 - t2) * 1e3,
-                   "total": (t3 - t0) * 1e3}
+        return PreparedQuestion(turn, analysis, vector, tuple(pool), sentence_index, stats, k,
+                                {"understand": (t1 - t0) * 1e3, "retrieve": (t2 - t1) * 1e3})
+
+    def _ask_extractive(self, question: str, k: int | None, filters: Filters, history, turn: Condensed | None = None,
+                        ) -> Answer:
+        """The extractive answer (also the LLM's passages and its fallback)."""
+        prepared = self.prepare_question(question, k, filters, history, turn)
+        t0 = time.perf_counter()
+        answer = self.answerer.answer_prepared(prepared)
+        spent = (time.perf_counter() - t0) * 1e3
+        timings = dict(prepared.timings_ms, answer=spent, total=sum(prepared.timings_ms.values()) + spent)
+        turn = prepared.turn
         return replace(answer, question=question,
                        condensed_question=turn.question if turn.question != question else "", timings_ms=timings)
+
+    def uses_llm(self, answerer: str | None = None) -> bool:
+        """True when ``answerer`` (``settings.llm`` if None) is a language model rather than the extractive one.
+
+        Raises:
+            ConfigError: an unknown answerer.
+        """
+        return self._llm_spec(answerer) is not None
 
     def _llm_spec(self, answerer: str | None):
         """The LLM to answer with, or None for the extractive answerer."""
@@ -345,13 +278,6 @@ def _answer_params(settings: Settings, params: AnswerParams) -> AnswerParams:
     return replace(params, **overrides) if overrides else params
 
 
-def _size(n_bytes: int) -> str:
-    """A byte count for messages: MB with enough precision to tell two sizes apart."""
-    if n_bytes >= 1e6:
-        return f"{n_bytes / 1e6:.1f} MB"
-    return f"{n_bytes / 1e3:.1f} KB" if n_bytes >= 1e3 else f"{n_bytes} bytes"
-
-
 def _pieces(text: str) -> Iterator[str]:
     """Word-sized pieces of ``text`` that concatenate back to it exactly."""
     start = 0
@@ -361,10 +287,3 @@ def _pieces(text: str) -> Iterator[str]:
             start = i + 1
     if start < len(text):
         yield text[start:]
-
-
-def _display_name(filename: str) -> str:
-    """A file name fit to show in messages: the last path part, printable, at most 120 characters."""
-    name = str(filename).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in "\u202e\u202d\u202a\u202b\u202c\u2066\u2067\u2068\u2069")
-    return (name or "upload")[:120]

@@ -6,17 +6,20 @@ import json
 import logging
 import sys
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from qa_bot.config import Settings
 from qa_bot.errors import QABotError
+from qa_bot.retrieval.filters import Filters
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Ask questions of news coverage and get answers that cite their sources.")
@@ -25,27 +28,39 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _fail(exc: QABotError | ValueError) -> None:
+    """Print ``exc`` as one error line and exit with its code (2, a usage error, for a ``ValueError``)."""
     err.print(f"[red]error:[/red] {escape(str(exc))}")
     raise typer.Exit(getattr(exc, "exit_code", 2))
 
 
 @contextmanager
-def _progress(enabled: bool = True):
-    """A rich progress bar on stderr, handed to the library as a ``progress(done, total, label)`` callback."""
+def _progress(enabled: bool = True, on_demand: bool = False):
+    """A rich progress bar on stderr, handed to the library as a ``progress(done, total, label)`` callback.
+
+    With ``on_demand`` the bar is drawn only once the library reports progress (for work that
+    usually does not happen, like the first-run build before ``ask``).
+    """
     if not enabled:
         yield lambda done, total, label: None
         return
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn()]
-    with Progress(*columns, console=err, transient=False) as bar:
-        tasks: dict[str, int] = {}
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TimeRemainingColumn(), console=err, transient=False)
+    tasks: dict[str, int] = {}
 
-        def update(done: int, total: int, label: str) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(label, total=total or None)
-            bar.update(tasks[label], completed=done, total=total or None)
+    def update(done: int, total: int, label: str) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total or None)
+        bar.update(tasks[label], completed=done, total=total or None)
 
+    if not on_demand:
+        bar.start()
+    try:
         yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def make_bot():
@@ -57,32 +72,45 @@ def make_bot():
 
 def make_embedder():
     """The embedding model for evals (tests substitute a fake)."""
-    from qa_bot.config import Settings
     from qa_bot.embeddings import make_embedder as build
 
     return build(Settings().embed_model)
 
 
-def _bot(open_index: bool = True, show_progress: bool = True):
+def _bot(show_progress: bool = True):
+    """The bot with its index open; says so when opening had to rebuild or repair the index."""
     bot = make_bot()
-    if open_index:
-        with _progress(show_progress) as progress:
-            recovery = bot.open(progress)
-        if recovery.rebuilt:
-            err.print(f"[yellow]note:[/yellow] the index was rebuilt ({escape(recovery.reason)}) in {recovery.seconds:.1f}s")
-        elif recovery.repaired_articles or recovery.orphans_removed:
-            err.print(f"[yellow]note:[/yellow] repaired an interrupted write ({recovery.repaired_articles} article(s) "
-                      f"re-indexed, {recovery.orphans_removed} stray chunk(s) removed)")
+    with _progress(show_progress) as progress:
+        recovery = bot.open(progress)
+    if recovery.rebuilt:
+        err.print(f"[yellow]note:[/yellow] the index was rebuilt ({escape(recovery.reason)}) in {recovery.seconds:.1f}s")
+    elif recovery.repaired_articles or recovery.orphans_removed:
+        err.print(f"[yellow]note:[/yellow] repaired an interrupted write ({recovery.repaired_articles} article(s) "
+                  f"re-indexed, {recovery.orphans_removed} stray chunk(s) removed)")
     return bot
 
 
+def _settings(**overrides):
+    """Settings from ``QA_BOT_*`` with the command's options applied; an invalid option is a usage error."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        if not overrides:
+            raise
+        first = exc.errors()[0]
+        _fail(ValueError(f"--{first['loc'][0] if first['loc'] else 'ablate'}: "
+                         f"{first['msg'].removeprefix('Value error, ')}"))
+
+
 def _report_errors(errors) -> None:
+    """One ``error:`` line on stderr per refused input."""
     for e in errors:
         err.print(f"[red]error:[/red] {escape(str(e))}")
 
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False) -> None:
+    """Options for every command (the app's help text is the one given to ``typer.Typer``)."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -97,7 +125,7 @@ def ingest(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progres
     except QABotError as exc:
         _fail(exc)
     _report_errors(result.errors)
-    stats = bot.store.stats()
+    stats = bot.stats()
     out.print(f"{escape(result.report.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
     if result.errors:
         raise typer.Exit(2)
@@ -112,31 +140,15 @@ def add(
 ) -> None:
     """Add documents to the index. Re-adding unchanged documents does nothing; changed ones are replaced.
     Inputs that cannot be read are reported one per line and the rest are still added."""
-    from qa_bot.bot import AddResult
-
-    def committed(article_id: str, what: str) -> None:
-        if log_added:
-            print(f"{what} {article_id}", flush=True)
-
+    committed = (lambda article_id, what: print(f"{what} {article_id}", flush=True)) if log_added else None
     try:
         bot = _bot(show_progress=not quiet)
-        urls = [i for i in inputs if i.lower().startswith(("http://", "https://"))]
-        paths = [i for i in inputs if i not in urls]
-        total = AddResult()
         with _progress(not quiet) as progress:
-            if paths:
-                total = bot.add_paths(paths, progress, on_article=committed)
-            for url in urls:
-                res = bot.add_url(url, progress)
-                total.errors.extend(res.errors)
-                total.articles.extend(res.articles)
-                for name in ("added", "updated", "unchanged"):
-                    getattr(total.report, name).extend(getattr(res.report, name))
-                total.report.chunks_written += res.report.chunks_written
+            total = bot.add_inputs(inputs, progress, on_article=committed)
     except QABotError as exc:
         _fail(exc)
     _report_errors(total.errors)
-    stats = bot.store.stats()
+    stats = bot.stats()
     if json_out:
         print(json.dumps({"added": total.report.added, "updated": total.report.updated,
                           "unchanged": total.report.unchanged, "chunks_written": total.report.chunks_written,
@@ -152,10 +164,10 @@ def remove(article_ids: Annotated[list[str], typer.Argument(help="Article ids (s
     """Delete articles and every chunk of them from the index."""
     try:
         bot = _bot()
-        bot.store.remove(article_ids)
+        removed = bot.remove(*article_ids)
     except QABotError as exc:
         _fail(exc)
-    out.print(f"Removed {len(article_ids)} article(s). Index: {bot.store.stats()['chunks']} chunks.")
+    out.print(f"Removed {len(removed)} article(s). Index: {bot.stats()['chunks']} chunks.")
 
 
 @app.command("list")
@@ -192,6 +204,7 @@ def show(article_id: str) -> None:
 
 
 def _parse_day(value: Optional[str], name: str) -> date | None:
+    """``--since``/``--until`` as a date (None when not given); anything but YYYY-MM-DD is a usage error."""
     if not value:
         return None
     try:
@@ -214,27 +227,24 @@ def ask(
 ) -> None:
     """Ask a question; the answer cites the passages it quotes, or says the coverage doesn't answer."""
     from qa_bot.answering.llm import parse_llm
-    from qa_bot.retrieval.retriever import Filters
 
     if question == "-":
         question = sys.stdin.read()
     try:
         filters = Filters(tuple(outlet or ()), _parse_day(since, "--since"), _parse_day(until, "--until"))
-        if llm is not None:
-            parse_llm(llm)
+        parse_llm(llm)  # an unknown --llm is refused before the index opens
     except (ValueError, QABotError) as exc:
         _fail(exc)
-    streamed = ""
+    answerer = llm or None  # an empty --llm means the configured answerer, as no --llm does
     try:
         bot = _bot(show_progress=True)
-        if bot.is_empty() and bot.settings.corpus_dir.is_dir():
-            err.print(f"The index is empty: building it from {escape(str(bot.settings.corpus_dir))} first.")
-            with _progress() as progress:
-                bot.ingest(progress)
-        if json_out or parse_llm(llm or bot.settings.llm) is None:
-            answer = bot.ask(question, k=k, filters=filters, **({"answerer": llm} if llm else {}))
+        with _progress(on_demand=True) as progress:
+            bot.ensure_indexed(progress, on_build=lambda folder: err.print(
+                f"The index is empty: building it from {escape(str(folder))} first."))
+        if json_out or not bot.uses_llm(answerer):
+            answer, streamed = bot.ask(question, k=k, filters=filters, answerer=answerer), ""
         else:
-            answer, streamed = _stream_answer(bot, question, k, filters, llm)
+            answer, streamed = _stream_answer(bot, question, k, filters, answerer)
     except QABotError as exc:
         _fail(exc)
     if json_out:
@@ -260,13 +270,13 @@ def ask(
             out.print(f"  - {escape(p.outlet)}, {p.published} — {escape(p.title)}: {escape(p.text[:160])}…")
 
 
-def _stream_answer(bot, question: str, k, filters, llm):
+def _stream_answer(bot, question: str, k, filters, answerer):
     """Print the model's words as they arrive; return the verified answer and what was printed."""
     from qa_bot.models import Answer
 
     printed: list[str] = []
     answer = None
-    for item in bot.stream(question, k=k, filters=filters, **({"answerer": llm} if llm else {})):
+    for item in bot.stream(question, k=k, filters=filters, answerer=answerer):
         if isinstance(item, Answer):
             answer = item
         else:
@@ -310,25 +320,11 @@ def eval_command(
 ) -> None:
     """Run a gold question set and print retrieval, answer, citation and abstention metrics;
     write a JSON run, a Markdown summary and an HTML report with charts."""
-    from datetime import datetime
-
-    from qa_bot.config import Settings
     from qa_bot.evaluation import check_thresholds, compare, evaluate, load_thresholds
     from qa_bot.evaluation.report import label, write_reports
-    from qa_bot.evaluation.runner import HEADLINE, _fmt
+    from qa_bot.evaluation.runner import HEADLINE, format_metric
 
-    from pydantic import ValidationError
-
-    overrides = {"ablate": ablate} if ablate else {}
-    if llm is not None:
-        overrides["llm"] = llm
-    try:
-        if overrides:
-            Settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        _fail(ValueError(f"--{first['loc'][0] if first['loc'] else 'ablate'}: "
-                         f"{first['msg'].removeprefix('Value error, ')}"))
+    settings = _settings(**({"ablate": ablate} if ablate else {}), **({"llm": llm} if llm is not None else {}))
     try:
         limits = load_thresholds(thresholds, dataset) if check else None
         saved = json.loads(baseline.read_text(encoding="utf-8"))["metrics"] if baseline else None
@@ -339,12 +335,11 @@ def eval_command(
     try:
         with _progress() as progress:
             run = evaluate(dataset, corpus=corpus, system=system, k=k, limit=limit, embedder=make_embedder(),
-                           settings=Settings(**overrides), progress=progress)
+                           settings=settings, progress=progress)
     except QABotError as exc:
         _fail(exc)
     comparison = compare(run.metrics, saved) if saved else None
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = out_dir or Path("eval") / "runs" / f"{stamp}-{system}-{dataset.stem}"
+    target = out_dir or Path("eval") / "runs" / f"{datetime.now():%Y%m%d-%H%M%S}-{system}-{dataset.stem}"
     paths = write_reports(run, target, comparison)
     if json_out:
         print(json.dumps(run.to_dict(), indent=2, ensure_ascii=False, default=str))
@@ -354,29 +349,26 @@ def eval_command(
         if comparison:
             for row in comparison:
                 delta = "" if row["delta"] is None else f"{row['delta']:+.3f}"
-                table.add_row(label(row["metric"]), _fmt(row["baseline"]), _fmt(row["current"]), delta,
-                              "[red]REGRESSION[/red]" if row["regression"] else "")
+                table.add_row(label(row["metric"]), format_metric(row["baseline"]), format_metric(row["current"]),
+                              delta, "[red]REGRESSION[/red]" if row["regression"] else "")
         else:
             for name in HEADLINE:
-                table.add_row(label(name), _fmt(run.metrics.get(name)))
+                table.add_row(label(name), format_metric(run.metrics.get(name)))
         out.print(table)
         types = Table("type", "n", "pass", "recall@5", "answer recall", "cit. precision", box=None)
         for t, m in sorted(run.by_type.items()):
-            types.add_row(t, str(m["questions"]), _fmt(m["pass_rate"]), _fmt(m["evidence_recall_at_5"]),
-                          _fmt(m["answer_recall"]), _fmt(m["citation_precision"]))
+            types.add_row(t, str(m["questions"]), *(format_metric(m[name]) for name in (
+                "pass_rate", "evidence_recall_at_5", "answer_recall", "citation_precision")))
         out.print(types)
     err.print(f"wrote {paths['json']}, {paths['markdown']}, {paths['html']}")
-    failed = False
     if comparison and any(r["regression"] for r in comparison):
         err.print("[red]regressions against the baseline run (marked above)[/red]")
-    if limits:
-        failures = check_thresholds(run.metrics, *limits)
-        for line in failures:
-            err.print(f"[red]threshold:[/red] {escape(line)}")
-        failed = bool(failures)
-        if not failures:
-            err.print(f"all {len(limits[0]) + len(limits[1])} thresholds hold")
-    if failed:
+    failures = check_thresholds(run.metrics, *limits) if limits else []
+    for line in failures:
+        err.print(f"[red]threshold:[/red] {escape(line)}")
+    if limits and not failures:
+        err.print(f"all {len(limits[0]) + len(limits[1])} thresholds hold")
+    if failures:
         raise typer.Exit(1)
 
 
@@ -388,7 +380,7 @@ def status() -> None:
     except QABotError as exc:
         _fail(exc)
     s = bot.settings
-    stats = bot.store.stats()
+    stats = bot.stats()
     out.print(f"data dir:   {s.data_dir}\ncorpus dir: {s.corpus_dir}\nchroma:     "
               f"{f'{s.chroma_host}:{s.chroma_port}' if s.chroma_host else 'embedded'} ({s.collection})\n"
               f"model:      {s.embed_model}\narticles:   {stats['articles']}\nchunks:     {stats['chunks']}")

@@ -40,6 +40,7 @@ class HashingEmbedder:
         self.name = f"hashing-{dim}"
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Unit vectors derived from hashed word counts (deterministic, no model)."""
         import hashlib
 
         from qa_bot.text.tokens import content_words
@@ -54,6 +55,7 @@ class HashingEmbedder:
         return out
 
     def count_tokens(self, text: str) -> int:
+        """An approximate word-piece count (the hashing embedder has no tokenizer)."""
         from qa_bot.ingest.chunking import approx_token_count
 
         return approx_token_count(text)
@@ -122,10 +124,12 @@ class SentenceTransformerEmbedder:
 
     @property
     def max_seq_length(self) -> int:
+        """The model's input limit in tokens (longer texts are truncated)."""
         return int(self.warm_up().max_seq_length)
 
     @property
     def dimension(self) -> int:
+        """Length of the vectors this model returns."""
         model = self.warm_up()
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())

@@ -80,6 +80,7 @@ class Passage:
     published: str
 
     def to_dict(self) -> dict:
+        """The passage as JSON-ready data."""
         return asdict(self)
 
 
@@ -106,6 +107,7 @@ class Hit:
     rank: int = 0
 
     def to_dict(self) -> dict:
+        """The hit as JSON-ready data: its passage plus rounded scores and rank."""
         out = self.passage.to_dict()
         out.update(score=round(self.score, 4), dense=self.dense, lexical=self.lexical, rank=self.rank)
         return out
@@ -128,6 +130,7 @@ class Citation:
     support: float = 0.0
 
     def to_dict(self) -> dict:
+        """The citation as JSON-ready data (the ``citations`` entries of ``ask --json``)."""
         return asdict(self)
 
 

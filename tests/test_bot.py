@@ -1,3 +1,5 @@
+"""QABot's asking half: cited answers, abstention, filters, streaming, the answerer choice, warm-up."""
+
 import re
 from datetime import date
 
@@ -5,9 +7,7 @@ import pytest
 
 from qa_bot.answering import ABSTAIN_TEXT
 from qa_bot.errors import InputError
-from qa_bot.retrieval.retriever import Filters
-
-from tests.fakes import make_pdf
+from qa_bot.retrieval.filters import Filters
 
 
 @pytest.fixture
@@ -15,26 +15,6 @@ def ingested(bot):
     result = bot.ingest()
     assert not result.errors and len(result.report.added) == 4
     return bot
-
-
-def test_ingest_syncs_new_changed_and_deleted_corpus_files(ingested, corpus_dir):
-    bot = ingested
-    again = bot.ingest()
-    assert again.report.added == [] and len(again.report.unchanged) == 4
-    (corpus_dir / "missile.txt").unlink()
-    lee = corpus_dir / "lee-interview.md"
-    lee.write_text(lee.read_text().replace("once every year", "twice every year"))
-    report = bot.ingest().report
-    assert len(report.removed) == 1 and len(report.updated) == 1
-    assert {a.article.title for a in bot.articles()} == {
-        "Lee sets out his China policy before the Beijing trip", "Business leaders gather in Beijing for a trade forum",
-        "Stone lions to travel to Xi'an"}
-
-
-def test_ingest_keeps_articles_added_by_users(ingested):
-    ingested.add_text("A user-supplied note about the state banquet and its menu.", title="Banquet note")
-    ingested.ingest()
-    assert "Banquet note" in {a.article.title for a in ingested.articles()}
 
 
 def test_answer_quotes_are_exact_substrings_of_their_articles(ingested):
@@ -91,32 +71,6 @@ def test_langchain_retriever_returns_documents_with_citation_metadata(ingested):
     assert article.text[meta["start"]:meta["end"]] == docs[0].page_content
 
 
-def test_add_paths_adds_good_files_and_reports_each_bad_one(bot, tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "a.md").write_text("---\ntitle: A\n---\nThe first document has a few words in it.")
-    (folder / "b.txt").write_text("Second title\nThe second document is plain text with words.")
-    (folder / "c.html").write_text("<html><title>C</title><body><p>The third document is a web page.</p></body></html>")
-    (folder / "d.pdf").write_bytes(make_pdf(["The fourth document is a PDF file with text."], title="D"))
-    (folder / "e.txt").write_bytes(b"\x00\x01\x02binary")
-    result = bot.add_paths([folder])
-    assert len(result.report.added) == 4
-    [error] = result.errors
-    assert str(error).startswith(str(folder / "e.txt")) and "binary" in str(error)
-    again = bot.add_paths([folder])
-    assert again.report.added == [] and again.report.chunks_written == 0
-
-
-def test_upload_names_never_choose_a_path_and_size_is_limited(bot, tmp_path):
-    result = bot.add_upload(b"An uploaded article with enough words in it.", "../../etc/evil.txt")
-    assert result.ok
-    [art] = result.articles
-    assert art.source == "upload:evil.txt"
-    assert not (tmp_path / "etc").exists()
-    big = bot.add_upload(b"x" * int(bot.settings.max_upload_mb * 1e6 + 1), "big.txt")
-    assert not big.ok and "over the" in str(big.errors[0])
-
-
 def test_stream_yields_pieces_that_join_to_the_answer(ingested):
     parts = list(ingested.stream("What did Lee say about Taiwan?"))
     *pieces, final = parts
@@ -144,3 +98,32 @@ def test_citation_lookalikes_in_an_article_never_pass_for_citations(ingested):
     assert "[Source:" not in answer.text and "［7］" in answer.text
     crane = next(c for c in answer.citations if "Qingdao" in c.quote)
     assert "[7]" in crane.quote  # the citation keeps the exact words
+
+
+def test_uses_llm_follows_the_answerer_and_refuses_unknown_ones(bot):
+    from qa_bot.errors import ConfigError
+
+    assert not bot.uses_llm() and not bot.uses_llm("extractive")
+    assert bot.uses_llm("openai:some-model") and bot.uses_llm("ollama:some-model")
+    with pytest.raises(ConfigError, match="unknown answerer"):
+        bot.uses_llm("gpt")
+
+
+def test_warm_up_opens_the_index_and_loads_the_model(settings):
+    from qa_bot.bot import QABot
+    from tests.fakes import HashEmbedder
+
+    class Recording(HashEmbedder):
+        warmed = 0
+
+        def warm_up(self):
+            self.warmed += 1
+
+    embedder = Recording()
+    bot = QABot(settings, embedder=embedder)
+    assert not embedder.warmed and not any(settings.data_dir.glob("**/*"))  # the constructor does neither
+    try:
+        bot.warm_up()
+        assert embedder.warmed == 1 and any(settings.data_dir.glob("**/*"))
+    finally:
+        bot.close()

@@ -95,3 +95,48 @@ def test_ask_reads_the_question_from_standard_input(run):
     result = CliRunner().invoke(cli.app, ["ask", "-", "--json"], input="What did Lee say about Taiwan?\n")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["question"].strip() == "What did Lee say about Taiwan?"
+
+
+def test_add_takes_files_and_urls_together_and_reports_each_refused_one(run, settings, monkeypatch, tmp_path):
+    from tests.servers import PageServer
+
+    page = b"<html><head><title>Ginseng exports rise</title></head><body><p>Korean ginseng exports rose by a third.</p>"
+    web = settings.model_copy(update={"allow_private_urls": True})
+    monkeypatch.setattr(cli, "make_bot", lambda: QABot(web, embedder=HashEmbedder()))
+    note = tmp_path / "note.md"
+    note.write_text("---\ntitle: Banquet note\n---\nThe banquet menu featured several courses.")
+    with PageServer({"/ginseng": (200, {"Content-Type": "text/html"}, page)}) as server:
+        result = run("add", server.url("/ginseng"), str(note), server.url("/gone"), "--json", "-q")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert len(data["added"]) == 2 and data["chunks_written"] == 2 and data["index"]["articles"] == 2
+    [error] = data["errors"]
+    assert error.startswith(server.url("/gone")) and "HTTP 404" in error
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [f"error: {error}"]
+
+
+def test_remove_takes_several_ids_and_removes_none_when_one_is_unknown(run):
+    run("ingest", "-q")
+    ids = [a["id"] for a in json.loads(run("list", "--json").stdout)][:2]
+    result = run("remove", ids[0], "no-such-id")
+    assert result.exit_code == 3 and "'no-such-id'" in result.stderr
+    assert len(json.loads(run("list", "--json").stdout)) == 4
+    result = run("remove", *ids)
+    assert result.exit_code == 0 and result.stdout.startswith("Removed 2 article(s). Index: 2 chunks.")
+
+
+def test_ask_builds_the_index_only_while_it_is_empty(run):
+    assert "building it from" in run("ask", "What did Lee say about Taiwan?").stderr
+    again = run("ask", "What did Lee say about Taiwan?")
+    assert again.exit_code == 0 and "building it from" not in again.stderr and "Taiwan" in again.stdout
+
+
+def test_eval_refuses_a_bad_option_before_running(run, monkeypatch):
+    def no_model():
+        raise AssertionError("the eval must not start")
+
+    monkeypatch.setattr(cli, "make_embedder", no_model)
+    result = run("eval", "--ablate", "hybrid,telepathy")
+    assert result.exit_code == 2 and result.stderr.startswith("error: --ablate: ") and "telepathy" in result.stderr
+    result = run("eval", "--llm", "gpt")
+    assert result.exit_code == 2 and result.stderr.startswith("error: --llm: ")

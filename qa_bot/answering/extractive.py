@@ -18,125 +18,58 @@ scores, whether the sentence opens its article) are combined by a logistic model
 probability that the sentence answers the question. The model and the abstention threshold live
 in ``qa_bot/data/answering.toml``; both were fitted on dev data only (``eval/tune.py --fit``).
 The answerer abstains when no sentence's probability reaches the threshold.
+
+The candidate sentences come from :mod:`qa_bot.answering.candidates` and their signals from
+:mod:`qa_bot.answering.features`; this module scores, re-ranks, selects, cites and abstains.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from qa_bot.answering.candidates import Candidate, candidates
+from qa_bot.answering.features import question_features, sentence_features
 from qa_bot.embeddings import Embedder
 from qa_bot.models import Answer, ChunkSentences, Citation, Hit, Sentence
 from qa_bot.params import AnswerParams, load_params
-from qa_bot.understanding.analysis import QueryAnalysis, analyse, sentence_speakers
-from qa_bot.text.markers import defuse_citation_markers
-from qa_bot.text.sentences import sentence_spans
-from qa_bot.text.tokens import content_words, stem, words
+from qa_bot.understanding.analysis import QueryAnalysis, analyse
+from qa_bot.understanding.condense import Condensed
+from qa_bot.text.markers import defuse_citation_markers, format_markers
+from qa_bot.text.tokens import content_words
 
 ABSTAIN_TEXT = "The coverage doesn't say: no passage in the index answers this question. The closest passages are listed below."
-_NUMBER = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-                     r"fifty|hundred|thousand|million|billion|trillion|dozen|half|third|quarter|once|twice)\b", re.I)
-_TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midday|midnight|morning|afternoon|"
-                   r"evening|night)\b", re.I)
-_DATE = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|"
-                   r"mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-                   r"today|yesterday|tomorrow|spring|summer|autumn|winter|\d{4}|\d{1,2}(?:st|nd|rd|th)?)\b", re.I)
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*(?:\s+(?:of\s+the\s+|of\s+|the\s+)?[A-Z][\w'’-]*)*")
-_OPENS_WITH_REFERENCE = re.compile(r"^\W*(?:it|its|they|their|them|he|his|she|her|this|these|that|those|the\s+\w+|such|both)\b", re.I)
-
-
-def _new(matches: list[str], question: str) -> bool:
-    q = question.lower()
-    return any(m.strip().lower() not in q for m in matches if m.strip())
-
-
-_CURRENCY = re.compile(r"[$€£¥₩]\s?\d|\b\d[\d,.]*\s*(?:billion|million|trillion|bn|tn|m)?\s*(?:won|yuan|dollars?|usd|cny|krw|euros?)\b|"
-                       r"\b(?:cny|krw|usd|us\$)\s?\d", re.I)
-_DURATION = re.compile(r"\b(?:\d[\d.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|half an?|several)\s+"
-                       r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bhour and a half\b", re.I)
-_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\s?(?:am|pm|a\.m\.|p\.m\.)?|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midday|midnight)\b", re.I)
-_HOW_MANY = re.compile(r"how many\s+(?:[\w-]+\s+){0,2}?([\w-]+)\b", re.I)
-
-
-def focused_type_match(kind: str, text: str, question: str) -> float:
-    """A stricter :func:`type_match`: the right kind of value attached to what the question counts.
-
-    "How many missiles" wants a number next to "missiles"; "how much ... worth" wants an amount of
-    money; "how long" a duration; "what time" a clock time.
-    """
-    q = question.lower()
-    if kind == "time":
-        return float(_new(_CLOCK.findall(text), question))
-    if kind == "number":
-        m = _HOW_MANY.search(question)
-        if m:
-            noun = stem(m.group(1).lower())
-            toks = [stem(w) for w in words(text)]
-            for i, tok in enumerate(toks):
-                if tok == noun and any(_NUMBER.fullmatch(t) for t in toks[max(0, i - 3) : i]):
-                    return 1.0
-            return 0.0
-        if re.search(r"how much|worth|cost|value|amount", q):
-            return float(bool(_CURRENCY.search(text)))
-        if re.search(r"how long", q):
-            return float(bool(_DURATION.search(text)))
-    return type_match(kind, text, question)
-
-
-def type_match(kind: str, text: str, question: str) -> float:
-    """1 when the sentence holds something of the expected kind that the question does not already say."""
-    if kind == "time":
-        return float(_new(_TIME.findall(text), question))
-    if kind == "number":
-        return float(_new(_NUMBER.findall(text), question))
-    if kind == "date":
-        return float(_new(_DATE.findall(text), question))
-    if kind in ("person", "place", "entity"):
-        names = [m for m in _CAPITALISED.findall(text)]
-        if kind == "person":
-            names = [n for n in names if len(n.split()) >= 2 or "-" in n]
-        return float(_new(names, question))
-    return 0.0
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """One sentence of a retrieved passage, located in its article."""
+class PreparedQuestion:
+    """The answerer's inputs for one question, as the pipeline's understanding and retrieval steps made them.
 
-    hit: Hit
-    text: str
-    start: int  # offsets into the article text
-    end: int
-    previous: str = ""  # the sentence before it in the passage (for "he said" continuations)
-    vector: np.ndarray | None = None
+    Built by :meth:`qa_bot.bot.QABot.prepare_question`; both ``ask`` and ``eval/tune.py`` hand it
+    to :meth:`ExtractiveAnswerer.answer_prepared`, so fitted weights see exactly what the
+    pipeline gives the answerer.
 
+    Attributes:
+        turn: the standalone question and the words carried into it from earlier turns.
+        analysis: the standalone question's speaker, topic terms, outlets, dates and answer type.
+        vector: the standalone question's embedding.
+        pool: the retrieved passages, best first (more than ``k`` when re-ranking is on).
+        sentence_index: chunk id -> the stored sentences of each pooled passage.
+        corpus_stats: ``(chunks in the index, {topic term: chunks containing it})``.
+        k: passages to keep in the answer.
+        timings_ms: milliseconds spent understanding and retrieving.
+    """
 
-def candidates(hits: list[Hit], sentence_index: dict[str, ChunkSentences] | None = None) -> list[Candidate]:
-    """Every sentence of the passages, once each (overlapping chunks repeat sentences)."""
-    sentence_index = sentence_index or {}
-    seen: set[tuple[str, int, int]] = set()
-    out: list[Candidate] = []
-    for hit in hits:
-        p = hit.passage
-        stored = sentence_index.get(p.chunk_id)
-        spans, vectors = (stored.spans, stored.vectors) if stored else (None, None)
-        if not spans:
-            spans, vectors = sentence_spans(p.text), None
-        prev = ""
-        for i, (s, e) in enumerate(spans):
-            text = p.text[s:e]
-            key = (p.article_id, p.start + s, p.start + e)
-            if key in seen or text.rstrip('"\'\u201d').endswith("?"):
-                prev = text
-                continue  # repeated in an overlapping chunk, or a question the writer asks
-            seen.add(key)
-            vec = vectors[i] if vectors is not None and i < len(vectors) else None
-            out.append(Candidate(hit, text, p.start + s, p.start + e, prev, vec))
-            prev = text
-    return out
+    turn: Condensed
+    analysis: QueryAnalysis
+    vector: np.ndarray
+    pool: tuple[Hit, ...]
+    sentence_index: dict[str, ChunkSentences]
+    corpus_stats: tuple[int, dict[str, int]]
+    k: int
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class ExtractiveAnswerer:
@@ -160,11 +93,9 @@ class ExtractiveAnswerer:
     def features(self, analysis: QueryAnalysis, cands: list[Candidate], query_vector: np.ndarray,
                  carried_terms: tuple[str, ...] = (), corpus_stats: tuple[int, dict[str, int]] | None = None,
                  ) -> dict[str, np.ndarray]:
-        """Per-candidate signals, each an array over the candidates (names match the model's weights).
+        """Per-candidate signals, each an array over the candidates (see :func:`sentence_features`).
 
-        ``corpus_stats`` is ``(chunks in the index, {term: chunks containing it})`` for the
-        question's topic terms: it weighs words by how rare they are in the whole index, and a
-        question whose words the index has never seen is probably not answered by it.
+        Candidates without a stored sentence vector are embedded here, in one batch.
         """
         n = len(cands)
         missing = [i for i, c in enumerate(cands) if c.vector is None]
@@ -174,98 +105,15 @@ class ExtractiveAnswerer:
                 vectors[i] = c.vector
         if missing:
             vectors[missing] = self.embedder.embed([cands[i].text for i in missing])
-        semantic = vectors @ np.asarray(query_vector, dtype=np.float32)
-        bags = [set(content_words(c.text)) for c in cands]
-        context = [set(content_words(c.previous)) if _OPENS_WITH_REFERENCE.match(c.text) else set() for c in cands]
-        terms = {t: 1.0 for t in analysis.topic_terms}
-        for t in carried_terms:
-            terms.setdefault(t, self.params.carried_term_weight)
-        idf = {t: math.log(1 + (n + 1) / (1 + sum(t in b for b in bags))) for t in terms}
-        total = sum(terms[t] * idf[t] for t in terms) or 1.0
-        lexical = np.array([sum(terms[t] * idf[t] for t in terms if t in b) / total for b in bags])
-        context_lexical = np.array([sum(terms[t] * idf[t] for t in terms if t in ctx and t not in b) / total
-                                    for b, ctx in zip(bags, context)])
-        q_terms = list(analysis.topic_terms)
-        q_bigrams = {(a, b) for a, b in zip(q_terms, q_terms[1:])}
-        bigram = np.zeros(n)
-        if q_bigrams:
-            for i, c in enumerate(cands):
-                toks = content_words(c.text)
-                bigram[i] = len(q_bigrams & set(zip(toks, toks[1:]))) / len(q_bigrams)
-        qset = set(q_terms) | set(carried_terms) | set(analysis.speaker_tokens)
-        novelty = np.array([len(b - qset) / max(1, len(b)) for b in bags])
-        speaker_match, speaker_other = np.zeros(n), np.zeros(n)
-        if analysis.speaker_tokens:
-            for i, c in enumerate(cands):
-                who = sentence_speakers(c.text, c.previous)
-                if who & analysis.speaker_tokens:
-                    speaker_match[i] = 1.0
-                elif who:
-                    speaker_other[i] = 1.0
-            if not speaker_match.any():
-                speaker_other[:] = 0.0  # nobody here speaks under that name: not a usable signal
-        n_chunks, df = corpus_stats or (0, {})
-        gidf = {t: math.log(1 + (n_chunks + 1) / (1 + df.get(t, 0))) for t in analysis.topic_terms} if n_chunks \
-            else {t: 1.0 for t in analysis.topic_terms}
-        gtotal = sum(gidf.values()) or 1.0
-        global_lexical = np.array([sum(w for t, w in gidf.items() if t in b) / gtotal for b in bags])
-        absent = sum(1 for t in analysis.topic_terms if df.get(t, 1) == 0) / max(1, len(analysis.topic_terms)) \
-            if corpus_stats else 0.0
-        has_type = bool(analysis.answer_type)
-        type_ok = np.array([type_match(analysis.answer_type, c.text, analysis.question) for c in cands]) if has_type \
-            else np.zeros(n)
-        hits = {id(c.hit): c.hit for c in cands}
-        top_lex = max((h.lexical or 0.0) for h in hits.values()) or 1.0
-        return {
-            "semantic": semantic,
-            "semantic_gap": semantic - semantic.max(),
-            "lexical": lexical,
-            "lexical_gap": lexical - lexical.max(),
-            "context_lexical": context_lexical,
-            "bigram": bigram,
-            "novelty": novelty,
-            "speaker_match": speaker_match,
-            "speaker_other": speaker_other,
-            "type_match": type_ok,
-            "focused_type": np.array([focused_type_match(analysis.answer_type, c.text, analysis.question)
-                                      for c in cands]) if has_type else np.zeros(n),
-            "slot_missing": np.full(n, float(has_type and analysis.answer_type != "entity" and not any(
-                focused_type_match(analysis.answer_type, c.text, analysis.question) for c in cands))),
-            "global_lexical": global_lexical,
-            "absent_terms": np.full(n, absent),
-            "type_missing": (1.0 - type_ok) if has_type else np.zeros(n),
-            "outlet": np.array([float(bool(analysis.outlets) and c.hit.passage.outlet in analysis.outlets)
-                                for c in cands]),
-            "length": np.array([min(2.0, max(0.0, (len(c.text.split()) - 25) / 25)) for c in cands]),
-            "lead": np.array([float(c.start == 0) for c in cands]),
-            "passage_dense": np.array([c.hit.dense if c.hit.dense is not None else 0.0 for c in cands]),
-            "passage_lexical": np.array([(c.hit.lexical or 0.0) / top_lex for c in cands]),
-            "passage_rank": np.array([1.0 / max(1, c.hit.rank) for c in cands]),
-            "quoted_for_quote": np.array([float(analysis.is_quote_question and '"' in c.text) for c in cands]),
-        }
-
-    @staticmethod
-    def question_features(feats: dict[str, np.ndarray], scores: np.ndarray) -> dict[str, float]:
-        """Signals about the question as a whole, for the decision to answer or abstain."""
-        top = np.sort(scores)[::-1]
-        best = int(np.argmax(scores))
-        return {
-            "best": float(top[0]),
-            "second": float(top[1]) if len(top) > 1 else 0.0,
-            "slot_missing": float(feats["slot_missing"][0]),
-            "absent_terms": float(feats["absent_terms"][0]),
-            "best_global_lexical": float(feats["global_lexical"][best]),
-            "max_global_lexical": float(feats["global_lexical"].max()),
-            "best_semantic": float(feats["semantic"][best]),
-            "speaker_unmatched": float(feats["speaker_other"][best]),
-        }
+        return sentence_features(analysis, cands, vectors, query_vector, carried_terms, corpus_stats,
+                                 self.params.carried_term_weight)
 
     def support(self, feats: dict[str, np.ndarray], scores: np.ndarray) -> float:
         """Probability that the question is answered here: the abstention model, or the best sentence's."""
         model = self.params.abstain
         if not model:
             return float(scores.max())
-        q = self.question_features(feats, scores)
+        q = question_features(feats, scores)
         z = float(model.get("intercept", 0.0)) + sum(float(model.get(k, 0.0)) * v for k, v in q.items())
         return 1.0 / (1.0 + math.exp(-z))
 
@@ -340,6 +188,23 @@ class ExtractiveAnswerer:
         chosen = self._select(cands, scores, order, feats, analysis)
         return self._compose(question, hits, cands, scores, chosen, support)
 
+    def answer_prepared(self, prepared: PreparedQuestion) -> Answer:
+        """:meth:`answer` on the inputs the pipeline prepared (the standalone question, its pool, ...)."""
+        return self.answer(prepared.turn.question, list(prepared.pool), k=prepared.k, analysis=prepared.analysis,
+                           query_vector=prepared.vector, sentence_index=prepared.sentence_index,
+                           carried_terms=prepared.turn.carried_terms, corpus_stats=prepared.corpus_stats)
+
+    def candidate_features(self, prepared: PreparedQuestion) -> tuple[list[Candidate], dict[str, np.ndarray]]:
+        """The candidate sentences of the prepared pool and their signals, as :meth:`answer_prepared` scores them.
+
+        For fitting the models (``eval/tune.py``): no candidates gives ``([], {})``.
+        """
+        cands = candidates(list(prepared.pool), prepared.sentence_index)
+        if not cands:
+            return [], {}
+        return cands, self.features(prepared.analysis, cands, prepared.vector, prepared.turn.carried_terms,
+                                    prepared.corpus_stats)
+
     def _select(self, cands: list[Candidate], scores: np.ndarray, order: list[int], feats: dict,
                 analysis: QueryAnalysis) -> list[int]:
         """The best sentence, plus up to ``max_sentences - 1`` that corroborate or complete it.
@@ -386,7 +251,7 @@ class ExtractiveAnswerer:
                                       outlet=p.outlet, published=p.published, url=p.url, quote=c.text,
                                       start=c.start, end=c.end, support=float(scores[i])))
             sentences.append(Sentence(text=c.text, citations=(n,), support=float(scores[i])))
-            parts.append(f"{defuse_citation_markers(c.text)} [{n}]")
+            parts.append(defuse_citation_markers(c.text) + format_markers((n,)))
         return Answer(question=question, text=" ".join(parts), citations=tuple(citations), abstained=False,
                       hits=tuple(hits), sentences=tuple(sentences), support=best, answerer=self.name)
 

@@ -22,11 +22,13 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from qa_bot.answering.claims import split_claims
 from qa_bot.answering.extractive import ABSTAIN_TEXT
-from qa_bot.answering.verify import ClaimCheck, Verifier, split_claims
+from qa_bot.answering.verify import ClaimCheck, Verifier
 from qa_bot.config import Settings
 from qa_bot.errors import ConfigError, QABotError
 from qa_bot.models import Answer, Citation, Hit, Sentence
+from qa_bot.text.markers import format_markers
 
 log = logging.getLogger(__name__)
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -42,6 +44,7 @@ class LLMSpec:
 
     @property
     def label(self) -> str:
+        """``provider:model``, as the user wrote it (shown in notices and eval runs)."""
         return f"{self.provider}:{self.model}"
 
 
@@ -265,7 +268,7 @@ class LLMAnswerer:
             if not ok and self.settings.llm_unsupported == "remove":
                 continue
             sentences.append(Sentence(check.claim.text, tuple(numbers), max(0.0, check.score), supported=ok))
-            parts.append(check.claim.text + "".join(f" [{n}]" for n in numbers))
+            parts.append(check.claim.text + format_markers(numbers))
         bad = sum(not c.supported for c in checks)
         notes = []
         if bad == len(checks):

@@ -1,8 +1,8 @@
 """Citation verification: does each generated sentence say what the passages it cites say?
 
-A generated answer is split into claims (sentences with their ``[n]`` markers). Each claim is
-checked against every passage it cites, one *evidence unit* at a time — a sentence of the passage,
-or two adjacent sentences — and scored on:
+A generated answer is split into claims (sentences with their ``[n]`` markers; see
+:mod:`qa_bot.answering.claims`). Each claim is checked against every passage it cites, one
+*evidence unit* at a time — a sentence of the passage, or two adjacent sentences — and scored on:
 
 * **lexical** — the share of the claim's content words found in the unit (numbers and names
   weigh more; a word sharing a 5-letter stem, e.g. "restored"/"restoration", counts 0.8; a word
@@ -11,7 +11,7 @@ or two adjacent sentences — and scored on:
 * and penalties for the errors a fluent model makes on the right topic: a **number** or a
   **name** in the claim that the unit (with its preceding sentence and the article's outlet,
   title and date) does not contain; a name **bound** to other words than in the unit ("President
-  Wi" where the unit has "President Lee ... Wi said"); a **speaker** other than the unit's; a
+  Park" where the unit has "President Kim ... Park said"); a **speaker** other than the unit's; a
   **negation** the unit's matching clause does not share (or drops one it has); a **quotation**
   that is not in the passage.
 
@@ -36,46 +36,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa_bot.answering.claims import Claim, EvidenceUnit, clauses, evidence_units
 from qa_bot.embeddings import Embedder
 from qa_bot.models import Hit
 from qa_bot.params import VerifyParams
-from qa_bot.understanding.analysis import SPEECH_VERBS
-from qa_bot.text.sentences import sentence_spans
+from qa_bot.text.numbers import NUMBER_WORDS, has_digit, numbers_in
 from qa_bot.text.tokens import STOPWORDS, content_words, fold
+from qa_bot.understanding.attribution import first_speaker
 
-_MARKER = re.compile(r"\s*\[(?:passages?\s*)?(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]", re.I)
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[(?:passages?\s*)?\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+", re.I)
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
-_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "first": "1", "second": "2",
-                      "third": "3", "fourth": "4", "fifth": "5"})
-_ALIASES = {"chinese": "china", "korean": "korea", "koreans": "korea", "japanese": "japan", "american": "america",
-            "us": "america", "u.s": "america"}
-_CAPITAL = re.compile(r"(?<![\w'\u2019-])[A-Z][\w'\u2019-]*")  # whole words only: not "China" in "one-China"
+_CAPITAL = re.compile(r"(?<![\w'\u2019-])[A-Z][\w'\u2019-]*")  # whole words only: not "Union" in "pro-Union"
 _NEGATION = re.compile(r"\b(?:not|never|no longer|neither|nor|without|cannot|failed to|refused to|declined to|"
                        r"den(?:y|ied|ies)|rejected|ruled out)\b|n['\u2019]t\b", re.I)
-_NUMBER = re.compile(r"\d+(?:[.:,]\d+)*|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
-_SPEECH = "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True))
-_NAME = r"[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,3}"
-#: Who speaks: the name right before a speech verb ("Xi assured Lee": Xi), or after "according to".
-_SPEAKER = re.compile(rf"(?P<name>{_NAME})(?:,[^,]{{1,80}},)?\s+(?:also\s+|later\s+|then\s+|had\s+|has\s+)?"
-                      rf"(?:{_SPEECH})\b|\b[Aa]ccording to\s+(?:the\s+)?(?P<name2>{_NAME})")
 _QUOTED = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{3,200})[\"\u201d]")
-#: Text addressed to an AI model rather than to a reader: an instruction an article should never carry.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,60}\b(?:instructions?|rules|prompts?|guidelines|directions)\b"
-    r"|\b(?:AI|language|chat|answer(?:ing)?)\s*(?:assistants?|models?|systems?|bots?|engines?)\b[^.]{0,120}?"
-    r"\b(?:must|should|shall|are (?:told|instructed|required) to|need to|always|never)\b"
-    r"|\bsystem prompt\b|\byou are now\b|\bnew instructions\b", re.I)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One generated sentence: its text without markers, and the passage numbers it cites."""
-
-    text: str
-    cited: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -99,69 +71,22 @@ class ClaimCheck:
 
     @property
     def supported(self) -> bool:
+        """True when at least one cited passage supports the claim."""
         return any(s.supported for s in self.supports)
 
     @property
     def score(self) -> float:
+        """The best support score over the cited passages (0 when none was valid)."""
         return max((s.score for s in self.supports), default=0.0)
 
 
-def split_claims(text: str) -> list[Claim]:
-    """Sentences of a generated answer with the ``[n]`` markers each one carries.
-
-    Markers written after the full stop ("... in Beijing. [2]") belong to the sentence before them.
-    """
-    pieces: list[str] = []
-    for s, e in sentence_spans(text):
-        segment = text[s:e]
-        lead = _LEADING_MARKERS.match(segment)
-        if lead and pieces:
-            pieces[-1] += " " + segment[: lead.end()].strip()
-            segment = segment[lead.end():]
-        if segment.strip():
-            pieces.append(segment.strip())
-    claims = []
-    for piece in pieces:
-        cited = tuple(dict.fromkeys(int(n) for m in _MARKER.finditer(piece) for n in re.split(r"[,;]", m.group(1))))
-        clean = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", piece)).strip()
-        if clean and any(ch.isalnum() for ch in clean):
-            claims.append(Claim(clean, cited))
-    return claims
-
-
-def is_instruction(sentence: str) -> bool:
-    """True for text that instructs an AI model (a prompt injection) instead of informing a reader."""
-    return bool(_INSTRUCTION.search(sentence))
-
-
 def _tokens(text: str) -> list[str]:
+    """Content words with spelled-out numbers as digits ("nine" -> "9") and separators dropped ("1,000" -> "1000")."""
     out = []
     for w in content_words(text):
         w = w.replace(",", "").rstrip(".")
-        out.append(_ALIASES.get(w, _NUMBER_WORDS.get(w, w)))
+        out.append(NUMBER_WORDS.get(w, w))
     return out
-
-
-def _is_number(tok: str) -> bool:
-    return any(ch.isdigit() for ch in tok)
-
-
-def _numbers(text: str) -> set[str]:
-    """Numbers as written ("4:47", "1,000" -> "1000", "nine" -> "9"), including inside "three-way"."""
-    return {_NUMBER_WORDS.get(m.group(0).lower(), m.group(0).replace(",", "")) for m in _NUMBER.finditer(text)}
-
-
-def _speakers(text: str) -> set[str]:
-    """Lower-cased name tokens of the sentence's first speaker (the subject of "X said", not the addressee,
-    and not a possessive: "Asked about Xi's call, Lee said" is Lee speaking)."""
-    for m in _SPEAKER.finditer(text[:200]):
-        name = m.group("name") or m.group("name2") or ""
-        if re.search(r"['\u2019]s$", name):
-            continue
-        words = {w.lower() for w in name.split() if w.lower() not in STOPWORDS and w not in ("President", "Premier")}
-        if words:
-            return words
-    return set()
 
 
 def _names(text: str, common: set[str]) -> set[str]:
@@ -169,7 +94,7 @@ def _names(text: str, common: set[str]) -> set[str]:
     found = set()
     for m in _CAPITAL.finditer(text):
         word = re.sub(r"['\u2019]s$", "", m.group(0)).lower()
-        if word in STOPWORDS or len(word) < 2 or _NUMBER_WORDS.get(word):
+        if word in STOPWORDS or len(word) < 2 or NUMBER_WORDS.get(word):
             continue
         if m.start() == 0 and word in common:
             continue
@@ -181,31 +106,25 @@ def _negations(text: str) -> int:
     return len(_NEGATION.findall(text))
 
 
-def _clauses(text: str) -> list[str]:
-    """The clauses of a sentence that joins several (each at least five words), else none."""
-    parts = [p.strip(" ,;") for p in re.split(r",\s+and\s+|;\s+|,\s+while\s+|,\s+but\s+", text)]
-    return parts if len(parts) > 1 and all(len(p.split()) >= 5 for p in parts) else []
-
-
 def _negation_differs(claim_negated: bool, text: str, tokens: set[str]) -> bool:
     """A claim's negation that the unit lacks, or a negation in the unit clause the claim restates that it drops.
 
     Only the clause closest to the claim counts for the second case, so restating the positive half
-    of "X cannot be separated, and Seoul will ask Beijing ..." is not a dropped negation.
+    of "X cannot be separated, and the capital will ask its neighbour ..." is not a dropped negation.
     """
     if claim_negated:
         return not _negations(text)
-    clauses = [c for c in re.split(r"[,;:]\s+|\s+\u2014\s+|\s+and\s+that\s+", text) if c.strip()] or [text]
-    overlap = [len({t for t in _tokens(c) if t in tokens or _stem_match(t, tokens)}) for c in clauses]
-    closest = [c for c, o in zip(clauses, overlap) if o == max(overlap)]
+    parts = [c for c in re.split(r"[,;:]\s+|\s+\u2014\s+|\s+and\s+that\s+", text) if c.strip()] or [text]
+    overlap = [len({t for t in _tokens(c) if t in tokens or _stem_match(t, tokens)}) for c in parts]
+    closest = [c for c, o in zip(parts, overlap) if o == max(overlap)]
     return all(_negations(c) for c in closest)
 
 
 def _unanchored(claim: list[str], names: set[str], unit: list[str], skip: set[str]) -> bool:
     """True when a name in the claim stands beside none of its claim neighbours in the unit.
 
-    "South Korean President Wi Sung-lac" against "South Korean President Lee Jae Myung ... Wi
-    Sung-lac said": every name occurs, but "president" never stands next to "wi".
+    "Northland President Park Ji-hoon" against "Northland President Kim Min-jun ... Park Ji-hoon
+    said": every name occurs, but "president" never stands next to "park".
     """
     where: dict[str, list[int]] = {}
     for i, t in enumerate(unit):
@@ -219,28 +138,6 @@ def _unanchored(claim: list[str], names: set[str], unit: list[str], skip: set[st
         if not any(abs(a - b) <= 3 for n in neighbours for a in where.get(n, ()) for b in where[t]):
             return True
     return False
-
-
-@dataclass(frozen=True)
-class _Unit:
-    start: int
-    end: int
-    previous: str  # the sentence before the unit, for pronouns and names
-    pair: bool = False
-
-
-def evidence_units(text: str) -> list[_Unit]:
-    """Sentences and adjacent sentence pairs of a passage, leaving out injected instructions."""
-    spans = sentence_spans(text)
-    ok = [not is_instruction(text[s:e]) for s, e in spans]
-    units = []
-    for i, (s, e) in enumerate(spans):
-        prev = text[spans[i - 1][0]:spans[i - 1][1]] if i and ok[i - 1] else ""
-        if ok[i]:
-            units.append(_Unit(s, e, prev))
-            if i + 1 < len(spans) and ok[i + 1]:
-                units.append(_Unit(s, spans[i + 1][1], prev, pair=True))
-    return units
 
 
 class Verifier:
@@ -269,8 +166,8 @@ class Verifier:
         texts = [c.text for c in claims]
         parts: list[list[int]] = []
         for c in claims:
-            parts.append(list(range(len(texts), len(texts) + len(_clauses(c.text)))))
-            texts += _clauses(c.text)
+            parts.append(list(range(len(texts), len(texts) + len(clauses(c.text)))))
+            texts += clauses(c.text)
         offsets: dict[int, int] = {}
         for n, us in units.items():
             offsets[n] = len(texts)
@@ -287,17 +184,17 @@ class Verifier:
                           for t in [ci, *parts[ci]]]
         return out
 
-    def _unit_features(self, claim: str, p, units: list[_Unit], semantic: np.ndarray, common: set[str]) -> dict:
+    def _unit_features(self, claim: str, p, units: list[EvidenceUnit], semantic: np.ndarray, common: set[str]) -> dict:
         c_seq = _tokens(claim)
         c_tokens = list(dict.fromkeys(c_seq))
         c_names = _names(claim, common)
-        c_numbers = _numbers(claim)
-        # "According to <this outlet>, Xi said ..." credits the outlet as the source, not as the speaker.
-        c_speakers = _speakers(re.sub(rf"^\W*according to (?:the )?{re.escape(p.outlet)}\W*", "", claim, flags=re.I)
-                               if p.outlet else claim)
+        c_numbers = numbers_in(claim)
+        # "According to <this outlet>, Kim said ..." credits the outlet as the source, not as the speaker.
+        c_speakers = first_speaker(re.sub(rf"^\W*according to (?:the )?{re.escape(p.outlet)}\W*", "", claim, flags=re.I)
+                                   if p.outlet else claim)
         c_neg = _negations(claim)
         outlet = set(_tokens(p.outlet)) | {"accord"}
-        meta = set(_tokens(f"{p.outlet} {p.title}")) | _numbers(p.title)
+        meta = set(_tokens(f"{p.outlet} {p.title}")) | numbers_in(p.title)
         date = [int(x) for x in str(p.published).split("-") if x.isdigit()]
         if len(date) == 3:  # the article's own date backs "on 5 January" even when the text says "Monday"
             meta.add(str(date[0]))
@@ -306,7 +203,7 @@ class Verifier:
         folded_passage = fold(p.text)
         quotes = [fold(q) for q in _QUOTED.findall(claim)]
         quote_missing = float(any(q and q not in folded_passage for q in quotes))
-        weights = np.array([2.0 if _is_number(t) else 1.5 if t in c_names else 1.0 for t in c_tokens])
+        weights = np.array([2.0 if has_digit(t) else 1.5 if t in c_names else 1.0 for t in c_tokens])
         total = weights.sum() or 1.0
         names = ("lexical", "number", "name", "binding", "speaker", "negation", "pair")
         feats = {k: np.zeros(len(units)) for k in names}
@@ -323,11 +220,10 @@ class Verifier:
             credit = np.array([1.0 if t in toks else 0.8 if _stem_match(t, toks) else 0.5 if t in before else 0.0
                                for t in c_tokens])
             feats["lexical"][i] = float((weights * credit).sum() / total) if c_tokens else 0.0
-            feats["number"][i] = float(bool(c_numbers - _numbers(f"{u.previous} {text}") - meta))
+            feats["number"][i] = float(bool(c_numbers - numbers_in(f"{u.previous} {text}") - meta))
             feats["name"][i] = float(bool({t for t in c_names if t not in context and not _stem_match(t, context)}))
             feats["binding"][i] = float(_unanchored(c_seq, c_names, u_seq, outlet))
-            pronoun = re.match(r"\W*(?:he|she)\b", text, re.I)
-            u_speakers = _speakers(text) or (_speakers(u.previous) if pronoun else set())
+            u_speakers = first_speaker(text, u.previous)
             feats["speaker"][i] = float(bool(c_speakers and u_speakers and not c_speakers & u_speakers))
             feats["negation"][i] = float(_negation_differs(bool(c_neg), text, set(c_tokens)))
             feats["pair"][i] = float(u.pair)
@@ -381,7 +277,7 @@ class Verifier:
 
 
 def _stem_match(token: str, pool: set[str]) -> bool:
-    if len(token) < 5 or _is_number(token):
+    if len(token) < 5 or has_digit(token):
         return False
     head = token[:5]
     return any(len(t) >= 5 and t[:5] == head for t in pool)

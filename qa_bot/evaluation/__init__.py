@@ -9,14 +9,14 @@ from qa_bot.embeddings import Embedder, SentenceTransformerEmbedder
 from qa_bot.evaluation.dataset import GoldItem, load_gold
 from qa_bot.evaluation.runner import EvalRun, check_thresholds, compare, load_thresholds, run_eval
 from qa_bot.evaluation.systems import load_corpus, make_system
-from qa_bot.storage.store import Progress, _no_progress
+from qa_bot.progress import Progress, no_progress
 
 __all__ = ["EvalRun", "GoldItem", "check_thresholds", "compare", "evaluate", "load_gold", "load_thresholds"]
 
 
 def evaluate(dataset: Path, *, corpus: Path | None = None, system: str = "qa-bot", k: int | None = None,
              limit: int | None = None, settings: Settings | None = None, embedder: Embedder | None = None,
-             items: list[GoldItem] | None = None, progress: Progress = _no_progress) -> EvalRun:
+             items: list[GoldItem] | None = None, progress: Progress = no_progress) -> EvalRun:
     """Run a gold set against a system, on an index of its own built from ``corpus``.
 
     Args:

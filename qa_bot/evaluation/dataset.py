@@ -111,4 +111,5 @@ def load_gold(path: Path, limit: int | None = None) -> list[GoldItem]:
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (recorded in eval runs so results name the exact gold set)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

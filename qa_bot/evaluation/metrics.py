@@ -26,28 +26,23 @@ Definitions (``k`` = passages retrieved; strings are compared after :func:`norma
 * **abstention accuracy** — on unanswerable questions, the share where the system abstained;
   **false-abstention rate** — on answerable questions, the share where it abstained.
 * **right speaker** — for ``quote`` questions: the first citation overlaps an evidence quote, or
-  its quote names the asked-about speaker right before a speech verb ("Xi said", "Lee told").
+  its quote names the asked-about speaker right before a reporting verb ("Kim said", "Park told";
+  :func:`qa_bot.understanding.attribution.speaker_named`).
 * **latency p50/p95** — nearest-rank percentiles of per-question wall time, in milliseconds.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from qa_bot.text.markers import strip_markers
 from qa_bot.text.tokens import content_words, fold
 
 LONG_FORM_WORDS = 12
 _ARTICLES = {"a", "an", "the"}
-_MARKER = re.compile(r"\s*\[\d+\]")
-_SPEECH_VERBS = ("said", "says", "told", "added", "argued", "described", "called", "urged", "stressed", "noted",
-                 "insisted", "warned", "asked", "pledged", "promised", "recalled", "remarked", "emphasised",
-                 "emphasized", "expressed", "voiced", "proposed", "suggested", "replied", "answered", "declared",
-                 "explained", "hailed", "praised", "questioned", "dismissed", "rejected", "welcomed", "framed",
-                 "characterised", "characterized", "predicted", "expects", "expected", "wants", "wanted")
 
 
 def normalize(text: str) -> str:
@@ -55,12 +50,8 @@ def normalize(text: str) -> str:
     return " ".join(w for w in fold(text).split() if w not in _ARTICLES)
 
 
-def strip_markers(text: str) -> str:
-    """Answer text without its ``[n]`` citation markers."""
-    return _MARKER.sub("", text).strip()
-
-
 def is_short(reference: str) -> bool:
+    """True for a reference answer short enough (at most ``LONG_FORM_WORDS`` words) to test by containment."""
     return len(reference.split()) <= LONG_FORM_WORDS
 
 
@@ -83,6 +74,7 @@ def token_f1(prediction: str, reference: str) -> float:
 
 
 def best_f1(prediction: str, references: Sequence[str]) -> float:
+    """The highest :func:`token_f1` of ``prediction`` against any reference (0 when there are none)."""
     return max((token_f1(prediction, r) for r in references), default=0.0)
 
 
@@ -97,6 +89,7 @@ class Span:
 
     @property
     def located(self) -> bool:
+        """True when the quote was found in its article (the offsets are known)."""
         return self.start >= 0
 
 
@@ -110,6 +103,7 @@ def locate(article_id: str, quote: str, article_text: str | None) -> Span:
 
 
 def overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
+    """Characters shared by the spans ``[a_start, a_end)`` and ``[b_start, b_end)``."""
     return max(0, min(a_end, b_end) - max(a_start, b_start))
 
 
@@ -154,17 +148,6 @@ def sentence_supported(sentence: str, quotes: Sequence[str], threshold: float = 
     if not words:
         return True
     return any(len(words & set(content_words(q))) / len(words) >= threshold for q in quotes)
-
-
-def names_speaker(quote: str, speaker: str) -> bool:
-    """True when ``quote`` has the speaker's name (any part of it) right before a speech verb."""
-    parts = [p for p in re.split(r"[\s-]+", speaker) if len(p) > 1]
-    if not parts:
-        return False
-    names = "|".join(re.escape(p) for p in parts + [speaker])
-    verbs = "|".join(_SPEECH_VERBS)
-    return re.search(rf"\b(?:{names})(?:'s)?\b(?:\W+\w+){{0,3}}?\W+(?:{verbs})\b", quote) is not None or \
-        re.search(rf"\b[Aa]ccording to (?:\w+\W+){{0,2}}(?:{names})\b", quote) is not None
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from qa_bot.evaluation.runner import HEADLINE, EvalRun, _fmt
+from qa_bot.evaluation.runner import HEADLINE, EvalRun, format_metric
 
 _LABELS = {
     "evidence_recall_at_1": "evidence recall@1", "evidence_recall_at_5": "evidence recall@5",
@@ -26,11 +26,13 @@ _LABELS = {
 
 
 def label(name: str) -> str:
+    """The human-readable label of a metric name."""
     return _LABELS.get(name, name.replace("_", " "))
 
 
 def metric_rows(run: EvalRun) -> list[tuple[str, str]]:
-    return [(label(n), _fmt(run.metrics.get(n))) for n in HEADLINE]
+    """``(label, formatted value)`` for each headline metric of ``run``."""
+    return [(label(n), format_metric(run.metrics.get(n))) for n in HEADLINE]
 
 
 def markdown_summary(run: EvalRun, comparison: list[dict] | None = None) -> str:
@@ -46,13 +48,13 @@ def markdown_summary(run: EvalRun, comparison: list[dict] | None = None) -> str:
     lines += ["", "## By question type", "", "| type | " + " | ".join(label(c) for c in cols) + " |",
               "|---" * (len(cols) + 1) + "|"]
     for t in types:
-        lines.append(f"| {t} | " + " | ".join(_fmt(run.by_type[t].get(c)) for c in cols) + " |")
+        lines.append(f"| {t} | " + " | ".join(format_metric(run.by_type[t].get(c)) for c in cols) + " |")
     if comparison:
         lines += ["", "## Against the saved baseline run", "", "| metric | baseline | this run | delta | |",
                   "|---|---|---|---|---|"]
         for row in comparison:
-            lines.append(f"| {label(row['metric'])} | {_fmt(row['baseline'])} | {_fmt(row['current'])} | "
-                         f"{_delta(row['delta'])} | "
+            lines.append(f"| {label(row['metric'])} | {format_metric(row['baseline'])} | "
+                         f"{format_metric(row['current'])} | {_delta(row['delta'])} | "
                          f"{'**REGRESSION**' if row['regression'] else ''} |")
     failed = [r for r in run.records if not r.passed]
     if failed:
@@ -77,7 +79,7 @@ def _bars(data: list[tuple[str, float]], title: str, width: int = 560, max_value
         w = max(0.0, min(1.0, v / max_value)) * (width - left - 60)
         parts.append(f'<text x="0" y="{y + 14}">{html.escape(name)}</text>'
                      f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row_h - 6}" fill="#4477aa"/>'
-                     f'<text x="{left + w + 4:.1f}" y="{y + 14}">{html.escape(_fmt(value))}</text>')
+                     f'<text x="{left + w + 4:.1f}" y="{y + 14}">{html.escape(format_metric(value))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -130,7 +132,8 @@ def html_report(run: EvalRun, comparison: list[dict] | None = None) -> str:
     comp = ""
     if comparison:
         body = "".join(
-            f"<tr><td>{esc(label(c['metric']))}</td><td>{_fmt(c['baseline'])}</td><td>{_fmt(c['current'])}</td>"
+            f"<tr><td>{esc(label(c['metric']))}</td><td>{format_metric(c['baseline'])}</td>"
+            f"<td>{format_metric(c['current'])}</td>"
             f"<td>{_delta(c['delta'])}</td><td>{'REGRESSION' if c['regression'] else ''}</td></tr>" for c in comparison)
         comp = ("<h2>Against the saved baseline run</h2><table><tr><th>metric</th><th>baseline</th>"
                 f"<th>this run</th><th>delta</th><th></th></tr>{body}</table>")

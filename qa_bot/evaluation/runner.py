@@ -17,7 +17,9 @@ from qa_bot.evaluation import metrics as M
 from qa_bot.evaluation.dataset import GoldItem, file_sha256
 from qa_bot.evaluation.systems import System
 from qa_bot.models import Answer
-from qa_bot.storage.store import Progress, _no_progress
+from qa_bot.progress import Progress, no_progress
+from qa_bot.text.markers import strip_markers
+from qa_bot.understanding.attribution import speaker_named
 
 SCHEMA = "qa-bot-eval/1"
 #: Metrics where lower is better (everything else: higher is better).
@@ -63,6 +65,7 @@ class EvalRun:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
+        """The run as JSON-ready data (the shape of ``eval/run.schema.json``; NaN becomes null)."""
         out = asdict(self)
         out["metrics"] = _finite(self.metrics)
         out["by_type"] = {t: _finite(m) for t, m in self.by_type.items()}
@@ -94,7 +97,7 @@ def score_answer(item: GoldItem, answer: Answer, spans: list[M.Span], k: int,
             docs = [s.article_id for s in spans]
             scores["doc_recall_at_1"] = M.document_recall_at_k(passages, docs, 1)
             scores["doc_recall_at_5"] = M.document_recall_at_k(passages, docs, 5)
-        text = M.strip_markers(answer.text) if not answer.abstained else ""
+        text = strip_markers(answer.text) if not answer.abstained else ""
         scores["answer_recall"] = float(M.contains_answer(text, short_refs)) if short_refs else None
         scores["token_f1"] = M.best_f1(text, item.answers) if item.answers else None
         scores["semantic_similarity"] = similarity
@@ -125,7 +128,7 @@ def score_answer(item: GoldItem, answer: Answer, spans: list[M.Span], k: int,
         first = answer.citations[0] if answer.citations and not answer.abstained else None
         scores["right_speaker"] = float(bool(first) and (
             any(M.passage_finds(first.article_id, first.start, first.end, first.quote, s) for s in spans if s.located)
-            or M.names_speaker(first.quote, item.speaker)))
+            or speaker_named(first.quote, item.speaker)))
     if item.answerable:
         if answer.abstained:
             passed = False
@@ -169,6 +172,7 @@ def aggregate(records: list[QuestionRecord]) -> dict[str, float]:
 
 
 def versions() -> dict[str, str]:
+    """Python, platform and the versions of the packages that decide results, for the run file."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version(), "platform": platform.platform()}
@@ -182,7 +186,7 @@ def versions() -> dict[str, str]:
 
 def run_eval(system: System, items: list[GoldItem], texts: dict[str, str], *, k: int | None = None,
              dataset_path: Path | None = None, corpus_path: Path | None = None, settings: dict | None = None,
-             progress: Progress = _no_progress) -> EvalRun:
+             progress: Progress = no_progress) -> EvalRun:
     """Ask every question, score it and aggregate (``system`` must already be prepared).
 
     Args:
@@ -203,7 +207,7 @@ def run_eval(system: System, items: list[GoldItem], texts: dict[str, str], *, k:
         latency = (time.perf_counter() - t0) * 1e3
         similarity = None
         if item.answerable and item.answers and not answer.abstained and answer.text:
-            vecs = system.embedder.embed([M.strip_markers(answer.text)] + list(item.answers))
+            vecs = system.embedder.embed([strip_markers(answer.text)] + list(item.answers))
             similarity = float(np.max(vecs[1:] @ vecs[0]))
         elif item.answerable:
             similarity = 0.0
@@ -264,11 +268,11 @@ def check_thresholds(metrics: dict[str, float], minimums: dict[str, float],
     for name, floor in minimums.items():
         value = metrics.get(name)
         if value is None or (isinstance(value, float) and math.isnan(value)) or value < floor:
-            failures.append(f"{name} = {_fmt(value)} is below the minimum {floor}")
+            failures.append(f"{name} = {format_metric(value)} is below the minimum {floor}")
     for name, ceiling in maximums.items():
         value = metrics.get(name)
         if value is None or (isinstance(value, float) and math.isnan(value)) or value > ceiling:
-            failures.append(f"{name} = {_fmt(value)} is above the maximum {ceiling}")
+            failures.append(f"{name} = {format_metric(value)} is above the maximum {ceiling}")
     return failures
 
 
@@ -292,7 +296,9 @@ def compare(current: dict[str, float], baseline: dict[str, float], tolerance: fl
     return rows
 
 
-def _fmt(value) -> str:
+def format_metric(value) -> str:
+    """A metric as reports, tables and threshold messages print it: floats to three decimals,
+    counts as they are, ``n/a`` for a missing or NaN value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return f"{value:.3f}" if isinstance(value, float) else str(value)

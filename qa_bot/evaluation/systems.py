@@ -19,7 +19,7 @@ from qa_bot.embeddings import Embedder
 from qa_bot.errors import InputError, LoaderError
 from qa_bot.ingest.loaders import expand_paths, load_path
 from qa_bot.models import Answer, Article, Citation, Hit, Passage, Sentence
-from qa_bot.storage.store import Progress, _no_progress
+from qa_bot.progress import Progress, no_progress
 from qa_bot.text.sentences import sentence_spans
 
 BASELINE_CHUNK_SIZE, BASELINE_CHUNK_OVERLAP, BASELINE_K = 1000, 200, 4
@@ -31,7 +31,7 @@ class System(Protocol):
     name: str
     embedder: Embedder
 
-    def prepare(self, articles: list[Article], progress: Progress = _no_progress) -> None:
+    def prepare(self, articles: list[Article], progress: Progress = no_progress) -> None:
         """Build or reuse the index for ``articles``."""
 
     def ask(self, question: str, history: list, k: int | None) -> Answer:
@@ -78,7 +78,8 @@ class QABotSystem:
         self.embedder = embedder
         self.bot = None
 
-    def prepare(self, articles: list[Article], progress: Progress = _no_progress) -> None:
+    def prepare(self, articles: list[Article], progress: Progress = no_progress) -> None:
+        """Index ``articles`` in a folder of their own (reused when the same corpus and settings come again)."""
         from qa_bot.bot import QABot
 
         s = self.settings
@@ -89,9 +90,11 @@ class QABotSystem:
         self.bot.store.sync_corpus(articles, progress)
 
     def ask(self, question: str, history: list, k: int | None) -> Answer:
+        """The bot's answer, exactly as ``qa-bot ask`` gives it."""
         return self.bot.ask(question, k=k, history=history)
 
     def describe(self) -> dict:
+        """The settings that shape this system's answers, for the run file."""
         from qa_bot.answering.llm import llm_label
 
         return {"answerer": llm_label(self.settings), "top_k": self.settings.top_k}
@@ -113,7 +116,8 @@ class BaselineSystem:
         self.store = None
         self._texts: dict[str, str] = {}
 
-    def prepare(self, articles: list[Article], progress: Progress = _no_progress) -> None:
+    def prepare(self, articles: list[Article], progress: Progress = no_progress) -> None:
+        """Split, embed and store ``articles`` the textbook way (a Chroma collection of its own)."""
         from langchain_chroma import Chroma
         from langchain_core.documents import Document
         from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -148,6 +152,7 @@ class BaselineSystem:
         done_marker.write_text(json.dumps({"chunks": len(docs)}))
 
     def ask(self, question: str, history: list, k: int | None) -> Answer:
+        """Similarity search, then the first chunk's best sentence as the answer (never abstains)."""
         results = self.store.similarity_search_with_score(question, k=BASELINE_K)
         hits = []
         for rank, (doc, distance) in enumerate(results, start=1):
@@ -172,6 +177,7 @@ class BaselineSystem:
                       hits=tuple(hits), sentences=(Sentence(quote, (1,), 1.0),), answerer=self.name)
 
     def describe(self) -> dict:
+        """The splitter and k this baseline uses, for the run file."""
         return {"splitter": f"RecursiveCharacterTextSplitter({BASELINE_CHUNK_SIZE}, {BASELINE_CHUNK_OVERLAP})",
                 "top_k": BASELINE_K}
 
@@ -186,9 +192,3 @@ def make_system(name: str, settings: Settings, embedder: Embedder) -> System:
     if name not in systems:
         raise InputError(f"unknown system {name!r}; use one of {', '.join(systems)}")
     return systems[name](settings, embedder)
-
-
-def article_texts(articles: list[Article]) -> dict[str, str]:
-    return {a.id: a.text for a in articles}
-
-

@@ -54,6 +54,7 @@ def make_client(settings: Settings):
 
 
 def chroma_path(settings: Settings) -> Path:
+    """The folder of the embedded (on-disk) index."""
     return settings.data_dir / "chroma"
 
 
@@ -105,6 +106,7 @@ class ChunkIndex:
             self.max_batch = 5461
 
     def count(self) -> int:
+        """How many chunk records the collection holds."""
         return int(self.collection.count())
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str], metadatas: Sequence[dict]) -> None:
@@ -119,10 +121,12 @@ class ChunkIndex:
             )
 
     def delete_articles(self, article_ids: Sequence[str]) -> None:
+        """Delete every chunk of these articles."""
         for i in range(0, len(article_ids), 500):
             self.collection.delete(where={"article_id": {"$in": list(article_ids[i : i + 500])}})
 
     def delete_ids(self, ids: Sequence[str]) -> None:
+        """Delete chunk records by id."""
         for i in range(0, len(ids), self.max_batch):
             self.collection.delete(ids=list(ids[i : i + self.max_batch]))
 
@@ -153,16 +157,17 @@ class ChunkIndex:
         ]
 
     def get(self, ids: Sequence[str]) -> list[RawHit]:
+        """The records with these ids (``distance`` 0); unknown ids are left out."""
         res = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
         return [RawHit(id=i, text=t or "", metadata=m or {}, distance=0.0)
                 for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])]
 
-    def probe(self, dimension: int | None) -> None:
+    def probe(self) -> None:
         """Read a record and run a query, so a damaged collection fails here rather than mid-answer."""
         n = self.count()
         if n:
             got = self.collection.get(include=["embeddings"], limit=1)
-            dim = dimension or len(got["embeddings"][0])
+            dim = len(got["embeddings"][0])
             self.query(np.ones(dim, dtype=np.float32) / np.sqrt(dim), k=min(3, n))
 
 

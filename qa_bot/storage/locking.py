@@ -48,6 +48,7 @@ class OwnerLock:
         self.acquired = False
 
     def owner(self) -> str:
+        """Which process owns the folder, as far as the owner file tells (for error messages)."""
         return _describe(self.owner_path)
 
     def acquire(self, what: str) -> None:
@@ -124,7 +125,16 @@ class WriteLock:
 
     @contextmanager
     def hold(self, what: str, timeout: float | None = None):
-        """Hold the lock for one write; raises :class:`LockedError` if another process keeps it."""
+        """Hold the lock for one write.
+
+        Args:
+            what: the write, named in the owner file for other processes' error messages.
+            timeout: seconds to wait for another process; the lock's own ``timeout`` when None
+                (0: give up at once, for opportunistic repairs).
+
+        Raises:
+            LockedError: another process kept the lock past the timeout.
+        """
         with self._thread_lock:
             try:
                 self._file_lock.acquire(timeout=self.timeout if timeout is None else timeout)
@@ -139,10 +149,6 @@ class WriteLock:
                 yield
             finally:
                 self._file_lock.release()
-
-    def try_hold(self, what: str):
-        """Like :meth:`hold` with no waiting: for opportunistic repairs."""
-        return self.hold(what, timeout=0)
 
     @contextmanager
     def journal(self, what: str):

@@ -53,6 +53,7 @@ class ArticleRecord:
 
     @property
     def id(self) -> str:
+        """The article's id."""
         return self.article.id
 
 
@@ -85,17 +86,20 @@ class Registry:
             self._db.execute("UPDATE articles SET state=?", (PENDING,))
 
     def close(self) -> None:
+        """Close the database connection."""
         with self._lock:
             self._db.close()
 
     # ------------------------------------------------------------ meta
 
     def get_meta(self, key: str, default: str = "") -> str:
+        """A bookkeeping value (index signature, generation, ...), or ``default`` when unset."""
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
+        """Set a bookkeeping value."""
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
@@ -107,6 +111,7 @@ class Registry:
             return value
 
     def generation(self) -> int:
+        """How many changes have been counted (see :meth:`bump_generation`)."""
         return int(self.get_meta("generation", "0"))
 
     # ------------------------------------------------------------ writes
@@ -151,10 +156,12 @@ class Registry:
         self._db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
 
     def mark_indexed(self, article_ids: Iterable[str]) -> None:
+        """Make articles visible: all their chunks are in the index."""
         with self._lock, self._transaction():
             self._db.executemany("UPDATE articles SET state=? WHERE id=?", [(INDEXED, i) for i in article_ids])
 
     def delete(self, article_ids: Iterable[str]) -> None:
+        """Forget articles, their chunks and their lexical index entries (one transaction)."""
         with self._lock, self._transaction():
             for article_id in article_ids:
                 self._delete_chunks(article_id)
@@ -183,6 +190,7 @@ class Registry:
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def get(self, article_id: str) -> ArticleRecord | None:
+        """One article's record in any state, or None."""
         with self._lock:
             row = self._db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
         return _record(row) if row else None
@@ -207,7 +215,7 @@ class Registry:
         """BM25 over indexed chunks (SQLite FTS5): ``(article_id, n, score)``, best first.
 
         Args:
-            match: an FTS5 query (see :func:`qa_bot.retrieval.retriever.fts_query`).
+            match: an FTS5 query (see :func:`qa_bot.retrieval.lexical.fts_query`).
             limit: most rows.
             outlets, since, until: the same restrictions as the dense search (ISO dates).
         """
@@ -270,7 +278,7 @@ class Registry:
         return out
 
     def chunk_details(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict]:
-        """Offsets, sentence spans and sentence vectors of chunks, with their article's metadata and text."""
+        """Offsets, sentence spans and sentence vectors of chunks, with their article's metadata and state."""
         out: dict[tuple[str, int], dict] = {}
         keys = list(dict.fromkeys(keys))
         with self._lock:
@@ -289,6 +297,7 @@ class Registry:
         return out
 
     def texts(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """``{id: full text}`` of the known articles among ``article_ids``."""
         ids = list(set(article_ids))
         out: dict[str, str] = {}
         with self._lock:
@@ -312,6 +321,7 @@ class Registry:
         return (date.fromisoformat(row[0]), date.fromisoformat(row[1])) if row and row[0] else None
 
     def typical_year(self) -> int | None:
+        """The most common publication year of indexed articles (None when none has a date)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT substr(published, 1, 4) AS y, COUNT(*) AS n FROM articles WHERE state=? AND published != '' "
@@ -325,6 +335,7 @@ class Registry:
         return {f"{a}:{n}" for a, n in rows}
 
     def indexed_ids(self) -> set[str]:
+        """Ids of the articles search may show (state ``indexed``)."""
         with self._lock:
             return {r[0] for r in self._db.execute("SELECT id FROM articles WHERE state=?", (INDEXED,))}
 
@@ -337,6 +348,7 @@ class Registry:
         return int(row[0]), int(row[1])
 
     def total_chunks(self) -> int:
+        """How many chunks the registry holds, in any state (what the index should hold)."""
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 

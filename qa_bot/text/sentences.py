@@ -22,7 +22,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     token = text[start:dot].lower()
     if token in _ABBREVIATIONS or token.rstrip(".") in _ABBREVIATIONS:
         return True
-    if len(token) == 1 and text[dot - 1].isupper():  # an initial: "Kim D. Lee"
+    if len(token) == 1 and text[dot - 1].isupper():  # an initial: "Ana B. Silva"
         return True
     return "." in token and len(token) <= 6  # "U.S", "a.m"
 

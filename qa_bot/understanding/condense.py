@@ -1,7 +1,7 @@
 """Conversation turns and follow-up condensation (no LLM needed).
 
-A follow-up leans on earlier turns: "And what did Xi say about it?", "How heavy is each one?",
-"Who invited her to tea?". :func:`condense` rewrites it into a standalone question by carrying
+A follow-up leans on earlier turns: "And what did Park say about it?", "How heavy is each one?",
+"Who invited her to dinner?". :func:`condense` rewrites it into a standalone question by carrying
 the previous turn's speaker, topic and entities into it: pronouns that stand for the previous
 speaker are replaced by the name, and the previous topic words (and, after a "who" question,
 the names in its answer) are appended as context. The carried words are returned separately
@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa_bot.understanding.analysis import SPEECH_VERBS, analyse
 from qa_bot.text.tokens import content_words, words
+from qa_bot.understanding.analysis import analyse
+from qa_bot.understanding.attribution import SPEECH_WORDS
 
 _OPENERS = ("and ", "and,", "what about", "how about", "also", "but ", "so ", "then ", "what else", "anything else",
             "same ", "why ", "was that", "is that", "did that", "does that")
@@ -26,7 +27,7 @@ _WEAK_REFERENCES = {"one", "each", "other", "others", "such", "both", "same", "e
 _PERSON_PRONOUNS = re.compile(r"\b(he|she|him|her|his)\b", re.I)
 _NAME_SEQ = re.compile(r"\b[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,3}")
 _SCAFFOLD = {"what", "who", "whom", "which", "where", "when", "why", "how", "did", "does", "do", "many", "much",
-             "long", "far", "kind", "sort", "type", "question", "questions"} | set(SPEECH_VERBS)
+             "long", "far", "kind", "sort", "type", "question", "questions"} | set(SPEECH_WORDS)
 
 
 @dataclass(frozen=True)

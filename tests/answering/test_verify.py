@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa_bot.answering.verify import Claim, Verifier, evidence_units, is_instruction, split_claims
+from qa_bot.answering.claims import Claim, evidence_units, is_instruction, split_claims
+from qa_bot.answering.verify import Verifier
 from qa_bot.models import Hit, Passage
 
 from tests.fakes import HashEmbedder
@@ -98,3 +99,14 @@ def test_a_sentence_merging_two_facts_of_one_passage_is_supported(verifier, hits
 def test_citations_to_passages_never_given_are_reported_invalid(verifier, hits):
     [check] = verifier.check([Claim("Lee said Seoul respects the one-China position.", (1, 9))], hits)
     assert check.invalid == (9,) and check.supported and [s.passage for s in check.supports] == [1]
+
+
+def test_speakers_are_compared_by_name_not_by_title_or_country(verifier):
+    text = "Northland Foreign Minister Park Ji-hoon said the harbour tariffs would fall next year. Officials agreed."
+    same_country = hit(text, "a4")
+    claims = [Claim("Northland President Kim Min-jun said the harbour tariffs would fall next year.", (1,)),
+              Claim("Park said the harbour tariffs would fall next year.", (1,))]
+    [other, same] = verifier.features(claims, [same_country])
+    assert other[1][0]["speaker"][0] == 1.0  # "Northland" is shared, the speaker is not
+    assert same[1][0]["speaker"][0] == 0.0
+    assert [c.supported for c in verifier.check(claims, [same_country])] == [False, True]

@@ -18,7 +18,7 @@ import streamlit as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from app_pages import ui
+from app_pages.factory import bot_cache_key
 from qa_bot.bot import QABot
 from qa_bot.config import Settings
 from qa_bot.errors import StoreError
@@ -35,7 +35,7 @@ def fake_bot() -> QABot:
 
     One bot per configuration (the app's cache key), so a test can reach the very bot the app uses.
     """
-    key = ui.bot_cache_key()
+    key = bot_cache_key()
     if key not in _BOTS:
         _BOTS[key] = QABot(Settings(), embedder=HashEmbedder())
     return _BOTS[key]
@@ -472,6 +472,7 @@ def test_evals_page_offers_the_bundled_gold_sets(shared_bot):
     assert list(at.radio[0].options) == [*bundled, "Upload a gold set…"]
 
 
+@pytest.mark.slow  # indexes the whole bundled corpus, then runs an eval through the page
 def test_evals_page_runs_a_bundled_gold_set_on_the_bundled_corpus(app_env, monkeypatch):
     gold = APP.parent / "eval" / "summit_test.jsonl"
     if not gold.exists():

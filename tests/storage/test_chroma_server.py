@@ -17,6 +17,8 @@ from qa_bot.errors import StoreError
 
 from tests.fakes import HashEmbedder
 
+pytestmark = pytest.mark.slow  # starts a Chroma server process
+
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -1,0 +1,220 @@
+"""Documents: the half of :class:`~qa_bot.bot.QABot` that manages what it answers from.
+
+Sync the corpus folder, add files, uploads, pasted text and web pages, list and remove
+articles. Every refused input comes back in :class:`AddResult` instead of stopping the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from qa_bot.config import Settings
+from qa_bot.errors import LoaderError
+from qa_bot.ingest.loaders import expand_paths, load_bytes, load_path, load_text
+from qa_bot.models import Article
+from qa_bot.progress import Progress, no_progress
+from qa_bot.storage.registry import ORIGIN_ADDED, ArticleRecord
+from qa_bot.storage.store import Store, WriteReport
+
+
+@dataclass
+class AddResult:
+    """The outcome of adding several inputs: what was written, and each input that was refused."""
+
+    report: WriteReport = field(default_factory=WriteReport)
+    errors: list[LoaderError] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every input was read (nothing refused)."""
+        return not self.errors
+
+
+class Documents:
+    """Adding, listing and removing articles, for :class:`~qa_bot.bot.QABot` (which inherits it).
+
+    Works on the host's ``settings`` and ``store`` (opened on first use); it holds no state of its own.
+    """
+
+    settings: Settings
+    store: Store
+
+    def is_empty(self) -> bool:
+        """True when no article is indexed yet (e.g. before the first ``ingest``)."""
+        return self.store.stats()["articles"] == 0
+
+    def stats(self) -> dict:
+        """Index size: ``{"articles", "chunks", "index_records"}`` (records as the vector index counts them)."""
+        return self.store.stats()
+
+    def corpus_articles(self) -> tuple[list[Article], list[LoaderError]]:
+        """The articles of the corpus folder, and the files in it that could not be read."""
+        folder = self.settings.corpus_dir
+        if not folder.is_dir():
+            return [], []
+        articles, errors = [], []
+        for path in expand_paths([folder]):
+            try:
+                for art in load_path(path):
+                    articles.append(replace(art, source=str(path.relative_to(folder))))
+            except LoaderError as err:
+                errors.append(err)
+        return articles, errors
+
+    def ingest(self, progress: Progress = no_progress) -> AddResult:
+        """Sync the corpus folder into the index: embed new/changed articles, drop deleted ones."""
+        articles, errors = self.corpus_articles()
+        report = self.store.sync_corpus(articles, progress)
+        return AddResult(report=report, errors=errors, articles=articles)
+
+    def ensure_indexed(self, progress: Progress = no_progress,
+                       on_build: Callable[[Path], None] | None = None) -> AddResult | None:
+        """Build the index from the corpus folder if nothing is indexed yet (a first run); else do nothing.
+
+        Args:
+            progress: progress callback for the build.
+            on_build: called with the corpus folder just before building, so a caller can say why it waits.
+
+        Returns:
+            The :meth:`ingest` result, or None when the index had articles or there is no corpus folder.
+        """
+        folder = self.settings.corpus_dir
+        if not self.is_empty() or not folder.is_dir():
+            return None
+        if on_build:
+            on_build(folder)
+        return self.ingest(progress)
+
+    def add_articles(self, articles: Sequence[Article], progress: Progress = no_progress,
+                     on_article: Callable[[str, str], None] | None = None) -> WriteReport:
+        """Add validated articles (kept in the data folder, so a rebuild never loses them)."""
+        return self.store.add(articles, ORIGIN_ADDED, progress, on_article)
+
+    def add_paths(self, paths: Sequence[Path | str], progress: Progress = no_progress,
+                  on_article: Callable[[str, str], None] | None = None) -> AddResult:
+        """Add files and folders; each unreadable input is reported and skipped, the rest are added."""
+        result = AddResult()
+        max_bytes = int(self.settings.max_upload_mb * 1e6)
+        for path in expand_paths([Path(p) for p in paths]):
+            try:
+                result.articles.extend(load_path(path, max_bytes=None if path.suffix == ".jsonl" else max_bytes))
+            except LoaderError as err:
+                result.errors.append(err)
+        if result.articles:
+            result.report = self.add_articles(result.articles, progress, on_article)
+        return result
+
+    def add_inputs(self, inputs: Sequence[Path | str], progress: Progress = no_progress,
+                   on_article: Callable[[str, str], None] | None = None) -> AddResult:
+        """Add files, folders, JSONL bulk files and http(s) URLs given together, as ``qa-bot add`` takes them.
+
+        Paths are added first (in one write), then each URL in order. An input that cannot be read or
+        fetched is reported in ``errors`` and the others are still added.
+
+        Args:
+            inputs: paths and URLs, mixed; anything starting ``http://`` or ``https://`` is a URL.
+            progress: progress callback.
+            on_article: called with ``(article_id, "added"|"updated")`` as each article from a file is committed.
+
+        Raises:
+            LockedError: another process is writing to this data folder.
+        """
+        urls = [str(i) for i in inputs if str(i).lower().startswith(("http://", "https://"))]
+        paths = [i for i in inputs if str(i) not in urls]
+        total = self.add_paths(paths, progress, on_article) if paths else AddResult()
+        for url in urls:
+            _combine(total, self.add_url(url, progress))
+        return total
+
+    def add_upload(self, data: bytes, filename: str, progress: Progress = no_progress) -> AddResult:
+        """Add an uploaded file. The name only picks the format; nothing is written under it."""
+        limit = int(self.settings.max_upload_mb * 1e6)
+        safe_name = _display_name(filename)
+        if len(data) > limit:
+            return AddResult(errors=[LoaderError(f"upload:{safe_name}", f"upload is {_size(len(data))}, over the "
+                                                 f"{_size(limit)} limit; split it or raise QA_BOT_MAX_UPLOAD_MB")])
+        try:
+            articles = load_bytes(data, safe_name, source=f"upload:{safe_name}")
+        except LoaderError as err:
+            return AddResult(errors=[err])
+        return AddResult(report=self.add_articles(articles, progress), articles=articles)
+
+    def add_text(self, text: str, *, title: str = "", outlet: str = "", url: str = "", published=None,
+                 author: str = "", progress: Progress = no_progress) -> AddResult:
+        """Add pasted text with its metadata."""
+        try:
+            article = load_text(text, title=title, outlet=outlet, url=url, published=published, author=author)
+        except LoaderError as err:
+            return AddResult(errors=[err])
+        return AddResult(report=self.add_articles([article], progress), articles=[article])
+
+    def add_url(self, url: str, progress: Progress = no_progress) -> AddResult:
+        """Fetch a web page (http/https, public addresses unless settings allow private) and add it."""
+        from qa_bot.ingest.fetch import fetch_article
+
+        try:
+            article = fetch_article(url, self.settings)
+        except LoaderError as err:
+            return AddResult(errors=[err])
+        return AddResult(report=self.add_articles([article], progress), articles=[article])
+
+    def remove(self, *article_ids: str) -> list[str]:
+        """Delete articles and all their chunks (bundled articles come back on the next ``ingest``).
+
+        Returns:
+            The ids removed.
+
+        Raises:
+            NotFoundError: an id that is not indexed; it is named, and nothing is deleted then.
+        """
+        return self.store.remove(list(article_ids))
+
+    def overview(self) -> dict:
+        """Cheap facts for a sidebar: article and chunk counts, outlet names, the date range (no texts loaded)."""
+        store = self.store
+        stats = store.stats()
+        return {"articles": stats["articles"], "chunks": stats["chunks"], "outlets": store.outlets(),
+                "dates": store.registry.date_range()}
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every indexed article with its chunk count and origin (corpus or added), newest first."""
+        return self.store.articles()
+
+    def article(self, article_id: str) -> ArticleRecord:
+        """One indexed article, its full text included.
+
+        Raises:
+            NotFoundError: no article has this id.
+        """
+        return self.store.article(article_id)
+
+
+def _combine(total: AddResult, part: AddResult) -> None:
+    """Fold ``part`` into ``total``. The elapsed ``seconds`` stay ``total``'s: ``qa-bot add`` has always
+    reported the time of its file write only."""
+    total.errors.extend(part.errors)
+    total.articles.extend(part.articles)
+    for name in ("added", "updated", "unchanged"):
+        getattr(total.report, name).extend(getattr(part.report, name))
+    total.report.chunks_written += part.report.chunks_written
+
+
+def _size(n_bytes: int) -> str:
+    """A byte count for messages: MB with enough precision to tell two sizes apart."""
+    if n_bytes >= 1e6:
+        return f"{n_bytes / 1e6:.1f} MB"
+    return f"{n_bytes / 1e3:.1f} KB" if n_bytes >= 1e3 else f"{n_bytes} bytes"
+
+
+#: Direction overrides and isolates, which could make a name read differently from what it is.
+_BIDI_CONTROLS = "\u202e\u202d\u202a\u202b\u202c\u2066\u2067\u2068\u2069"
+
+
+def _display_name(filename: str) -> str:
+    """A file name fit to show in messages: the last path part, printable, at most 120 characters."""
+    name = str(filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in _BIDI_CONTROLS)
+    return (name or "upload")[:120]

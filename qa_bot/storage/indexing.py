@@ -1,0 +1,135 @@
+"""Writing articles into the index: chunk, embed, record in the registry, upsert into Chroma.
+
+This is the one path by which vectors reach the index — new articles, replacements, repairs and
+rebuilds all go through :class:`ArticleIndexer`. It takes no lock: callers hold the data folder's
+write lock (see :class:`~qa_bot.storage.store.Store`).
+
+Articles are written in groups. For each group the registry first records the articles as
+``pending`` (with their chunks' sentence spans and vectors), then the chunks are upserted, then
+the articles are marked ``indexed``. Search only sees ``indexed`` articles, so an interrupted
+group leaves nothing half-visible and the next open's repair finishes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qa_bot.config import Settings
+from qa_bot.embeddings import Embedder, embed_with_spans
+from qa_bot.ingest.chunking import Chunker, embedding_text
+from qa_bot.models import Article, Chunk, day_number
+from qa_bot.progress import Progress
+from qa_bot.storage.index import ChunkIndex
+from qa_bot.storage.registry import Registry
+from qa_bot.text.sentences import sentence_spans
+
+#: ``on_article(article_id, "added" | "updated")``, called as each article is committed.
+OnArticle = Callable[[str, str], None]
+
+
+class ArticleIndexer:
+    """Chunks, embeds and writes articles to the registry and a chunk index.
+
+    Args:
+        settings: chunk sizes and the embedding batch size.
+        embedder: the embedding model (its tokenizer also sizes the chunks).
+        registry: where articles, chunk spans and sentence vectors are recorded.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder, registry: Registry) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.registry = registry
+        self._chunker: Chunker | None = None
+
+    @property
+    def chunker(self) -> Chunker:
+        """The chunker, built on first use (counting tokens needs the embedder's tokenizer)."""
+        if self._chunker is None:
+            self._chunker = Chunker(
+                count_tokens=self.embedder.count_tokens,
+                max_tokens=self.settings.chunk_max_tokens,
+                target_tokens=self.settings.chunk_target_tokens,
+            )
+        return self._chunker
+
+    def write(self, index: ChunkIndex, items: list[tuple[Article, str]], progress: Progress, label: str,
+              on_article: OnArticle | None = None, replacing: set[str] | None = None) -> int:
+        """Chunk, embed and write articles in groups; each group becomes visible atomically.
+
+        Args:
+            index: the chunk index to write to.
+            items: ``(article, origin)`` pairs.
+            progress: called with chunks done, chunks in all, and ``label``.
+            label: what the progress callback shows.
+            on_article: called as each article is committed.
+            replacing: ids of articles that were already in the registry (reported as ``updated``).
+
+        Returns:
+            the number of chunks written.
+        """
+        replacing = replacing or set()
+        chunked = [(a, o, self.chunker.split(a)) for a, o in items]
+        total = sum(len(c) for _, _, c in chunked)
+        done = 0
+        progress(0, total, label)
+        group: list[tuple[Article, str, list[Chunk]]] = []
+        group_size = max(self.settings.embed_batch_size * 4, 64)
+        for item in chunked:
+            group.append(item)
+            if sum(len(c) for _, _, c in group) >= group_size:
+                done += self._write_group(index, group, replacing, on_article)
+                progress(done, total, label)
+                group = []
+        if group:
+            done += self._write_group(index, group, replacing, on_article)
+            progress(done, total, label)
+        return done
+
+    def _write_group(self, index: ChunkIndex, group: list[tuple[Article, str, list[Chunk]]], replacing: set[str],
+                     on_article: OnArticle | None) -> int:
+        titles = {a.id: a.title for a, _, _ in group}
+        chunks = [c for _, _, cs in group for c in cs]
+        rel_spans = [s for a, _, cs in group for s in chunk_sentence_spans(a.text, cs)]
+        # Chunks are embedded with their article's title in front: shift sentence spans past it.
+        shifts = [len(titles[c.article_id]) + 1 if titles[c.article_id] else 0 for c in chunks]
+        vectors, sentence_vectors = embed_with_spans(
+            self.embedder, [embedding_text(titles[c.article_id], c.text) for c in chunks],
+            [[(s + d, e + d) for s, e in spans] for spans, d in zip(rel_spans, shifts)],
+            batch_size=self.settings.embed_batch_size)
+        self.registry.mark_pending(group, {c.id: (rel_spans[i], sentence_vectors[i]) for i, c in enumerate(chunks)})
+        stale = [a.id for a, _, _ in group]
+        index.delete_articles(stale)  # a replaced article may now have fewer chunks
+        meta = {a.id: chunk_metadata(a) for a, _, _ in group}
+        index.upsert(
+            [c.id for c in chunks], vectors, [c.text for c in chunks],
+            [dict(meta[c.article_id], n=c.n, start=c.start, end=c.end) for c in chunks],
+        )
+        self.registry.mark_indexed(stale)
+        if on_article:
+            for aid in stale:
+                on_article(aid, "updated" if aid in replacing else "added")
+        return len(chunks)
+
+
+def chunk_sentence_spans(text: str, chunks: list[Chunk]) -> list[list[tuple[int, int]]]:
+    """For each chunk, its sentences as offsets relative to the chunk (the article's own sentence split)."""
+    spans = sentence_spans(text)
+    out = []
+    for c in chunks:
+        inside = [(s - c.start, e - c.start) for s, e in spans if s >= c.start and e <= c.end]
+        out.append(inside or [(0, len(c.text))])  # a piece of an over-long sentence
+    return out
+
+
+def chunk_metadata(article: Article) -> dict:
+    """Article fields flattened for Chroma filters (``published_day`` makes dates range-filterable)."""
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "outlet": article.outlet,
+        "url": article.url,
+        "published": article.published.isoformat() if article.published else "",
+        "published_day": day_number(article.published),
+        "author": article.author,
+    }

@@ -1,0 +1,36 @@
+"""app_pages.sources: a quote shown inside its passage; closest passages numbered apart from citations."""
+
+from __future__ import annotations
+
+from app_pages.sources import citation_views, passage_views, window
+
+
+def test_window_keeps_the_quote_inside_its_paragraph():
+    text = "First paragraph here.\n\nSome words then THE QUOTE then more words.\n\nLast."
+    i = text.index("THE QUOTE")
+    snip = window(text, i, i + 9, context=400)
+    assert snip.text == "Some words then THE QUOTE then more words." and snip.quote == "THE QUOTE"
+    assert not snip.cut_before and not snip.cut_after
+    short = window(text, i, i + 9, context=8)
+    assert short.quote == "THE QUOTE" and short.cut_before and short.cut_after
+    assert short.markdown().startswith("… ") and short.markdown().endswith(" …")
+
+
+
+def test_citation_views_show_each_quote_in_its_passage(ingested):
+    answer = ingested.ask("What did Lee say about Taiwan?")
+    views = citation_views(answer)
+    assert [v.n for v in views] == [c.n for c in answer.citations]
+    for view, c in zip(views, answer.citations):
+        assert view.snippet.quote == c.quote and c.quote in view.snippet.text
+        assert (view.start, view.end) == (c.start, c.end)
+        assert view.url == c.url and view.heading_markdown().startswith(f"**\\[{c.n}\\]** ")
+
+
+def test_closest_passages_are_numbered_differently_from_citations(ingested):
+    answer = ingested.ask("Which football club won the 1998 cup final in Glasgow?")
+    views = passage_views(answer.hits, limit=2)
+    assert answer.abstained and len(views) == 2
+    assert views[0].heading_markdown().startswith("**1\\.** ") and not views[0].cited
+    assert views[0].snippet.start == views[0].snippet.end  # nothing highlighted
+

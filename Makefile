@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test test-fast install ingest eval-check bench clean
 
-run: install ## install, build the index from corpus/ (progress bar), open the chat app
-	$(VENV)/bin/qa-bot ingest
-	$(VENV)/bin/streamlit run app.py
+run: install ## install, build the index from corpus/ (progress bar), start the chat app and print its URL
+	@$(VENV)/bin/qa-bot ingest
+	@$(VENV)/bin/streamlit run app.py
 
 test: install ## install, then run every test tier (fast, slow, browser, campaign) and the answer-quality gate (what CI runs)
 	$(PY) -m pytest -m "slow or not slow"
@@ -19,12 +19,16 @@ test-fast: install ## the fast tests only (no real model, no browser, no servers
 
 install: $(STAMP)
 
+# pip relays build-backend warnings even with --quiet; setuptools' "Editable installation" block is a
+# notice about how an editable install imports, not a problem to act on.
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
+
 $(STAMP): requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(QUIET_EDITABLE) $(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 ingest: install

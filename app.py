@@ -7,19 +7,26 @@ pure helpers beside them (``app_pages/*_views.py``, ``markdown``, ``sources``, `
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_pages.common import get_bot, show_error
 from qa_bot.errors import QABotError
 
-chat = st.Page("app_pages/chat.py", title="Ask the coverage", icon=":material/forum:", default=True)
+ICON = Path(__file__).resolve().parent / "app_pages" / "icon.png"
+
+# No page icons: Streamlit makes a page's icon the favicon, and for a ":material/...:" icon the browser
+# fetches it from Google's font servers (an emoji needs an emoji font). The favicon is a file the app
+# serves itself; icons inside the pages use the Material Symbols font that Streamlit serves locally.
+chat = st.Page("app_pages/chat.py", title="Ask the coverage", default=True)
 page = st.navigation([
     chat,
-    st.Page("app_pages/corpus.py", title="Corpus", icon=":material/library_books:", url_path="corpus"),
-    st.Page("app_pages/evals.py", title="Evals", icon=":material/monitoring:", url_path="evals"),
+    st.Page("app_pages/corpus.py", title="Corpus", url_path="corpus"),
+    st.Page("app_pages/evals.py", title="Evals", url_path="evals"),
 ])
 # Chat reads best in a narrow column; the corpus and evals tables need the width.
-st.set_page_config(page_title=f"{page.title} · qa-bot", page_icon=":material/newspaper:",
+st.set_page_config(page_title=f"{page.title} · qa-bot", page_icon=str(ICON),
                    layout="centered" if page.url_path == chat.url_path else "wide")
 
 try:

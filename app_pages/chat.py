@@ -14,10 +14,11 @@ import streamlit as st
 from app_pages.common import get_bot, progress_bar, show_error, show_source
 from app_pages.conversation import conversation_json, conversation_markdown, history_for_library, make_filters
 from app_pages.markdown import MarkdownEscaper, escape_markdown
-from app_pages.sources import citation_views, passage_views
+from app_pages.sources import citation_views, disagreement_markdown, passage_views
 from qa_bot.answering.llm import llm_configured, llm_label
 from qa_bot.errors import QABotError
 from qa_bot.models import Answer
+from qa_bot.text.plural import plural
 
 EXAMPLES = (
     "What did Lee say about Taiwan?",
@@ -28,6 +29,16 @@ EXAMPLES = (
 
 bot = get_bot()
 turns: list[dict] = st.session_state.setdefault("turns", [])
+# Questions submitted but not yet answered. A submission is queued by its widget's callback, before
+# the script runs, and leaves the queue only once its answer (or error) is in ``turns``: a rerun that
+# cuts an answer short (a sidebar change, say) cannot drop the question; the next run answers it.
+queued: list[str] = st.session_state.setdefault("queued", [])
+
+
+def queue_question(text: str | None) -> None:
+    """Widget callback: put a submitted question in the queue."""
+    if text is not None:
+        queued.append(text)
 
 
 def render_answer(answer: Answer, key: str, latest: bool) -> None:
@@ -37,16 +48,21 @@ def render_answer(answer: Answer, key: str, latest: bool) -> None:
     if answer.abstained:
         st.warning("**The coverage doesn't say.** No passage in the index answers this question; "
                    "the closest passages are below.", icon=":material/search_off:")
-        with st.expander(f"Closest passages ({min(len(answer.hits), 5)})", expanded=latest):
+        # Collapsed, so the abstention is what one reads; the passages are a click away.
+        with st.expander(f"Closest passages ({min(len(answer.hits), 5)})", expanded=False):
             for view in passage_views(answer.hits):
                 show_source(view, key=f"{key}-p{view.n}")
         return
+    if answer.short_answer:  # the direct answer, bold, above the sentences that give it
+        st.markdown(f"**{escape_markdown(answer.short_answer.text)}**")
     st.markdown(escape_markdown(answer.text))
+    for block in disagreement_markdown(answer):
+        st.warning(block, icon=":material/compare_arrows:")
     if answer.notice:  # e.g. the language model failed and the extractive answer is shown instead
         st.info(escape_markdown(answer.notice), icon=":material/info:")
     flagged = sum(not s.supported for s in answer.sentences)
     if flagged:
-        st.caption(f":material/warning: {flagged} sentence{'s' if flagged > 1 else ''} of this answer could not be "
+        st.caption(f":material/warning: {plural(flagged, 'sentence')} of this answer could not be "
                    "matched to the passage it cites; check the sources.")
     with st.expander(f"Sources ({len(answer.citations)})", expanded=latest, icon=":material/format_quote:"):
         for view in citation_views(answer):
@@ -93,7 +109,8 @@ if bot.is_empty():
         except QABotError as err:
             show_error(err)
             st.stop()
-        flash = [("ok", f"Indexed {len(result.articles)} articles ({result.report.chunks_written} passages).")
+        flash = [("ok", f"Indexed {plural(len(result.articles), 'article')} "
+                        f"({plural(result.report.chunks_written, 'passage')}).")
                  if result.articles else ("error", f"The corpus folder {bot.settings.corpus_dir} has no articles to "
                                                    "index; add documents on the Corpus page instead.")]
         flash += [("error", str(err)) for err in result.errors]
@@ -109,10 +126,14 @@ with st.sidebar:
     st.subheader("Search")
     outlets = st.multiselect("Outlets", overview["outlets"], placeholder="All outlets")
     bounds = overview["dates"]
-    dates = ()
+    dates = (None, None)
     if bounds:
-        dates = st.date_input("Published between", value=(), min_value=bounds[0], max_value=bounds[1],
-                              help="Leave empty for any date. Articles without a date are left out of a date range.")
+        # Two fields, not one range field: a range "2026/01/05 – 2026/01/06" does not fit the sidebar.
+        dates = (st.date_input("Published from", value=None, min_value=bounds[0], max_value=bounds[1],
+                               format="YYYY-MM-DD", help="Leave both empty for any date. Articles without "
+                               "a date are left out of a date range."),
+                 st.date_input("Published until", value=None, min_value=bounds[0], max_value=bounds[1],
+                               format="YYYY-MM-DD"))
     k = st.slider("Passages to retrieve", 1, min(20, bot.settings.max_k), bot.settings.top_k)
     answerer = None
     if llm_configured(bot.settings):  # offered only when a language model is set up (QA_BOT_LLM)
@@ -124,27 +145,31 @@ with st.sidebar:
     st.subheader("Conversation")
     conversation_box = st.container()  # filled at the end, so it includes this run's answer
 
-st.caption(f"Answers come only from the {overview['articles']} indexed articles ({len(overview['outlets'])} outlets); "
+st.caption(f"Answers come only from the {plural(overview['articles'], 'indexed article')} "
+           f"({plural(len(overview['outlets']), 'outlet')}); "
            "every sentence cites the passage it rests on.")
 
 for i, turn in enumerate(turns):
     with st.chat_message("user"):
         st.markdown(escape_markdown(turn["question"]))
     with st.chat_message("assistant"):
-        render_answer(turn["answer"], key=f"t{i}", latest=i == len(turns) - 1)
+        if turn["answer"] is None:
+            show_error(turn["error"])
+        else:
+            render_answer(turn["answer"], key=f"t{i}", latest=i == len(turns) - 1)
 
-example = None
 examples_box = st.empty()
-if not turns:
+if not turns and not queued:
     with examples_box.container():
         st.markdown("**Not sure where to start?** Try one of these:")
         cols = st.columns(2)
         for i, text in enumerate(EXAMPLES):
-            if cols[i % 2].button(text, key=f"example-{i}", width="stretch"):
-                example = text
+            cols[i % 2].button(text, key=f"example-{i}", width="stretch", on_click=queue_question, args=(text,))
 
-question = st.chat_input("Ask about the coverage…", max_chars=bot.settings.max_question_chars) or example
-if question:
+st.chat_input("Ask about the coverage…", max_chars=bot.settings.max_question_chars, key="question_box",
+              on_submit=lambda: queue_question(st.session_state.get("question_box")))
+while queued:
+    question = queued[0]
     examples_box.empty()
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
@@ -152,9 +177,12 @@ if question:
         try:
             answer = stream_answer(question, k, make_filters(outlets, dates), answerer)
         except QABotError as err:
+            turns.append({"question": question, "answer": None, "error": str(err)})
+            queued.pop(0)  # no Streamlit call between these two lines, so no rerun can come in between
             show_error(err)
         else:
             turns.append({"question": question, "answer": answer})
+            queued.pop(0)
             render_answer(answer, key=f"t{len(turns) - 1}", latest=True)
 
 with conversation_box:

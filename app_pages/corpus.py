@@ -15,6 +15,9 @@ from app_pages.corpus_views import article_label, article_rows
 from app_pages.markdown import escape_markdown, markdown_link, safe_url
 from qa_bot.errors import QABotError
 from qa_bot.ingest.loaders import SUPPORTED_SUFFIXES
+from qa_bot.text.plural import plural
+
+UPLOAD, PASTE, URL = "Upload files", "Paste text", "From a web page"
 
 bot = get_bot()
 state = st.session_state
@@ -22,14 +25,16 @@ state.setdefault("corpus_gen", 0)  # bumped after a successful add, which gives 
 gen = state["corpus_gen"]
 
 
-def finish_add(results: list, keep_on_error: bool = True) -> None:
-    """Show what each input did. The inputs are cleared (fresh keys, rerun, messages kept) unless
-    something was refused and ``keep_on_error``: refused pasted text or a URL stays, to be fixed."""
+def finish_add(tab: str, results: list, keep_on_error: bool = True) -> None:
+    """Show what each input did, in the ``tab`` it was made in. The inputs are cleared (fresh keys,
+    rerun, messages kept for that tab) unless something was refused and ``keep_on_error``: refused
+    pasted text or a URL stays, to be fixed."""
     if keep_on_error and any(r.errors for r in results):
-        for r in results:
-            show_add_result(r)
+        with outcome[tab]:
+            for r in results:
+                show_add_result(r)
         return
-    state["corpus_flash"] = results
+    state["corpus_flash"] = (tab, results)
     state["corpus_gen"] = gen + 1
     st.rerun()
 
@@ -48,20 +53,26 @@ def delete_article(article_id: str) -> None:
 st.title("Corpus")
 st.caption("The articles answers are drawn from. Add your own; they are kept in the data folder and "
            "survive index rebuilds.")
-for result in state.pop("corpus_flash", []):
-    show_add_result(result)
-if state.get("corpus_deleted"):
-    st.success("Deleted the article and all its passages.", icon=":material/delete:")
-    state.pop("corpus_deleted")
-if "corpus_error" in state:
-    show_error(state.pop("corpus_error"))
+# Messages go into containers that exist on every run, whether or not they hold anything: an element
+# appearing or vanishing above the tabs would shift them in the page and reset them to the first tab.
+with st.container():
+    if state.pop("corpus_deleted", False):
+        st.success("Deleted the article and all its passages.", icon=":material/delete:")
+    if "corpus_error" in state:
+        show_error(state.pop("corpus_error"))
 
 # ---------------------------------------------------------------- add documents
 
 st.subheader("Add documents")
-upload_tab, paste_tab, url_tab = st.tabs(["Upload files", "Paste text", "From a web page"])
+# Keyed and tracked on the server, so the open tab survives every rerun, including an add's own.
+tabs = dict(zip((UPLOAD, PASTE, URL), st.tabs([UPLOAD, PASTE, URL], key="corpus_add_tab", on_change="rerun")))
+outcome = {label: tab.container() for label, tab in tabs.items()}  # each add's messages, in its own tab
+flash_tab, flash = state.pop("corpus_flash", (None, []))
+for result in flash:
+    with outcome[flash_tab]:
+        show_add_result(result)
 limit_mb = bot.settings.max_upload_mb
-with upload_tab:
+with tabs[UPLOAD]:
     kinds = [s.lstrip(".") for s in SUPPORTED_SUFFIXES]
     files = st.file_uploader(
         "Markdown with front matter, plain text, HTML, PDF, or JSONL (one article a line)", type=kinds,
@@ -75,9 +86,9 @@ with upload_tab:
                     progress(done, total, f"File {i} of {len(files)}, {name}: {label}")
                 # The library enforces the size limit on the bytes and only reads the name's suffix.
                 results.append(add_safely(bot.add_upload, f.name, f.getvalue(), f.name, step))
-        finish_add(results, keep_on_error=False)  # the files themselves are still on the user's disk
+        finish_add(UPLOAD, results, keep_on_error=False)  # the files themselves are still on the user's disk
 
-with paste_tab, st.form(f"paste-{gen}"):
+with tabs[PASTE], st.form(f"paste-{gen}"):
     text = st.text_area("Article text", height=200, placeholder="Paste the article's text here…")
     c1, c2 = st.columns(2)
     title = c1.text_input("Title", placeholder="First line of the text if empty")
@@ -89,14 +100,14 @@ with paste_tab, st.form(f"paste-{gen}"):
         with progress_bar("Indexing") as progress:
             result = add_safely(bot.add_text, "pasted text", text, title=title, outlet=outlet, url=url,
                                 published=published, author=author, progress=progress)
-        finish_add([result])
+        finish_add(PASTE, [result])
 
-with url_tab, st.form(f"url-{gen}"):
+with tabs[URL], st.form(f"url-{gen}"):
     page_url = st.text_input("Web page address", placeholder="https://example.com/story")
     if st.form_submit_button("Fetch and add", type="primary"):
         with progress_bar("Fetching and indexing") as progress:
             result = add_safely(bot.add_url, page_url.strip() or "the web page", page_url.strip(), progress)
-        finish_add([result])
+        finish_add(URL, [result])
 
 # ---------------------------------------------------------------- the articles
 
@@ -129,7 +140,7 @@ else:
             st.markdown(f"#### {escape_markdown(article.title or 'Untitled')}")
             meta = [escape_markdown(b) for b in (article.outlet, article.published and
                                                      article.published.isoformat(), article.author) if b]
-            meta.append(f"{record.n_chunks} passages")
+            meta.append(plural(record.n_chunks, "passage"))
             meta.append(markdown_link("original", article.url) if safe_url(article.url) else "")
             st.caption(" · ".join(m for m in meta if m) + f"  \nid {escape_markdown(article.id)} · source: "
                        f"{escape_markdown(article.source or record.origin)}")
@@ -142,8 +153,8 @@ else:
             else:
                 note = (" It is part of the bundled corpus, so it comes back the next time the index is built "
                         "from the corpus folder." if record.origin == "corpus" else "")
-                st.warning(f"Delete “{escape_markdown(article.title)}” and its {record.n_chunks} passages "
-                           f"from the index?{note}", icon=":material/warning:")
+                st.warning(f"Delete “{escape_markdown(article.title)}” and its "
+                           f"{plural(record.n_chunks, 'passage')} from the index?{note}", icon=":material/warning:")
                 c1, c2 = st.columns(2)
                 c1.button("Yes, delete it", type="primary", on_click=delete_article, args=(article.id,))
                 c2.button("Cancel", on_click=lambda: state.pop("confirm_delete", None))

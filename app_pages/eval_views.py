@@ -48,7 +48,9 @@ HEADLINE = (("pass_rate", "Pass rate", "pct"), ("answer_recall", "Answer recall"
             ("citation_precision", "Citation precision", "pct"), ("evidence_recall_at_5", "Evidence recall@5", "pct"),
             ("abstention_accuracy", "Abstention accuracy", "pct"),
             ("false_abstention_rate", "False abstentions", "pct"), ("latency_p50_ms", "Latency p50", "ms"),
-            ("latency_p95_ms", "Latency p95", "ms"))
+            ("latency_p95_ms", "Latency p95", "ms"), ("short_answer_em", "Short-answer exact match", "pct"),
+            ("answer_passage_recall_at_5", "Answer-bearing passage recall@5", "pct"),
+            ("redundancy", "Redundant answers", "pct"), ("disagreement_recall", "Disagreement recall", "pct"))
 BY_TYPE_METRICS = (("pass_rate", "pass rate"), ("answer_recall", "answer recall"),
                    ("citation_precision", "citation precision"))
 

@@ -18,6 +18,7 @@ from app_pages.eval_views import bundled_gold_sets, by_type_rows, headline_metri
 from app_pages.markdown import escape_markdown
 from qa_bot.errors import QABotError
 from qa_bot.evaluation import evaluate
+from qa_bot.text.plural import plural
 
 UPLOAD = "Upload a gold set…"
 bot = get_bot()
@@ -59,8 +60,8 @@ if run is None:
 
 m = run.metrics
 st.subheader(f"Results: {escape_markdown(state['eval_name'])}")
-st.caption(f"{m['questions']} questions ({m['answerable']} answerable, {m['unanswerable']} unanswerable) · "
-           f"{run.corpus['articles']} articles · k = {run.settings.get('k')} · {run.seconds:.1f} s · "
+st.caption(f"{plural(m['questions'], 'question')} ({m['answerable']} answerable, {m['unanswerable']} unanswerable) · "
+           f"{plural(run.corpus['articles'], 'article')} · k = {run.settings.get('k')} · {run.seconds:.1f} s · "
            f"{escape_markdown(run.started_at)}")
 cols = st.columns(4)
 for i, (label, value) in enumerate(headline_metrics(m)):

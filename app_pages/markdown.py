@@ -3,8 +3,9 @@
 Corpus text, quotes, titles, outlets, answers and error messages are untrusted: they reach the
 screen only through :func:`escape_markdown`, which turns every piece of Markdown syntax Streamlit
 understands (links, images, HTML, ``:color[...]`` directives, ``$`` math, emoji and icon
-shortcodes, autolinked URLs, typographic arrows) into inert literal text. Nothing here imports
-Streamlit, so every rule about what reaches the screen is a pure function with its own tests.
+shortcodes, autolinked URLs, typographic arrows) into inert literal text — and adds no character to
+it, visible or invisible, so what a reader copies from the screen is the text itself. Nothing here
+imports Streamlit, so every rule about what reaches the screen is a pure function with its own tests.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import unicodedata
 from urllib.parse import quote, urlsplit
 
 _PUNCT = frozenset(string.punctuation)
-_WJ = "\u2060"  # WORD JOINER: invisible, and breaks the patterns Streamlit rewrites in plain text
+# An empty Streamlit ``:small[]`` directive renders as an empty element: no text, so nothing extra is
+# copied, yet it splits the text node, and Streamlit's autolinks and arrows match within one text node.
+BREAK = ":small[]"
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ARROW_FIRST, _ARROW_SECOND = frozenset("-<>~"), frozenset("-<>=")
 
@@ -25,17 +28,17 @@ class MarkdownEscaper:
 
     That property lets a streamed answer be escaped as it arrives. Rules:
     every ASCII punctuation character is backslash-escaped (no links, images, HTML, emphasis, code,
-    ``$`` math, ``:directive[...]``, lists or headings can form); leading spaces of a line are dropped
-    (no indented code blocks); control and bidi-override characters are removed; and an invisible
-    word joiner breaks the patterns Streamlit rewrites *after* parsing: ``:shortcodes:`` and
-    ``:material/icons:``, URL and e-mail autolinks (``https://``, ``www.``, ``@``) and the arrows
-    ``->``/``<-``/``--``/``>=``/``<=``/``~=``.
+    ``$`` math, ``:directive[...]``, ``:shortcodes:``, lists or headings can form); leading spaces of a
+    line are dropped (no indented code blocks); control and bidi-override characters are removed; and
+    an empty directive (:data:`BREAK`, which shows nothing) splits the patterns Streamlit rewrites
+    *after* parsing, where escapes no longer count: URL and e-mail autolinks (``https://``, ``www.``,
+    ``@``) and the arrows ``->``/``<-``/``--``/``>=``/``<=``/``~=``. No invisible character is added.
     """
 
     def __init__(self) -> None:
         self._line_start = True
         self._prev = ""
-        self._tail = ""  # the last three characters, to spot "www."
+        self._tail = ""  # the last five characters, to spot "www." and "https:"
 
     def feed(self, text: str) -> str:
         """Escape the next piece of the text."""
@@ -53,13 +56,13 @@ class MarkdownEscaper:
             if self._line_start and ch == " ":
                 continue
             self._line_start = False
-            if (self._prev == ":" and not ch.isspace()) or ch == "@" or \
-                    (self._prev in _ARROW_FIRST and ch in _ARROW_SECOND) or \
-                    (ch == "." and self._tail.lower() == "www"):
-                out.append(_WJ)
+            tail = self._tail.lower()
+            if ch == "@" or (self._prev in _ARROW_FIRST and ch in _ARROW_SECOND) or \
+                    (ch == "." and tail.endswith("www")) or (ch == ":" and tail.endswith(("http", "https"))):
+                out.append(BREAK)
             out.append("\\" + ch if ch in _PUNCT else ch)
             self._prev = ch
-            self._tail = (self._tail + ch)[-3:]
+            self._tail = (self._tail + ch)[-5:]
         return "".join(out)
 
 
@@ -113,8 +116,13 @@ def highlight_markdown(text: str, start: int, end: int, color: str = "yellow") -
     return "".join(parts)
 
 
-def export_escape(text: str) -> str:
+def export_escape(text: str, markers: bool = False) -> str:
     """Light escaping for the Markdown export, on one line: prose stays readable, while links, images,
-    HTML, emphasis, headings and list markers cannot form."""
+    HTML, emphasis, headings and list markers cannot form. With ``markers``, citation markers such as
+    ``[1]`` stay as written (the character after one is escaped, so it cannot become a link)."""
     flat = "".join("\\" + ch if ch in "\\`*_[]<>!|$#" else ch for ch in " ".join(str(text).split()))
-    return re.sub(r"^(\d*)([-+=.)])", r"\1\\\2", flat) if re.match(r"^([-+=]|\d+[.)])", flat) else flat
+    if re.match(r"^([-+=]|\d+[.)])", flat):
+        flat = re.sub(r"^(\d*)([-+=.)])", r"\1\\\2", flat)
+    if markers:
+        flat = re.sub(r"\\\[(\d{1,3})\\\]([(:]?)", lambda m: f"[{m[1]}]" + ("\\" + m[2] if m[2] else ""), flat)
+    return flat

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app_pages.markdown import escape_markdown, highlight_markdown, markdown_link, safe_url
 from qa_bot.models import Answer, Citation, Hit
@@ -18,10 +18,16 @@ class Snippet:
     end: int
     cut_before: bool = False
     cut_after: bool = False
+    focus: tuple[int, int] | None = None  # the short answer inside the quote, in another colour
 
     def markdown(self) -> str:
         """The snippet as safe Markdown, the quote highlighted, ``…`` where the paragraph goes on."""
         body = highlight_markdown(self.text, self.start, self.end)
+        if self.focus and self.start <= self.focus[0] < self.focus[1] <= self.end:
+            fs, fe = self.focus
+            body = (highlight_markdown(self.text[:fs], self.start, fs)
+                    + highlight_markdown(self.text[fs:fe], 0, fe - fs, color="orange")
+                    + highlight_markdown(self.text[fe:], 0, self.end - fe))
         return ("… " if self.cut_before else "") + body + (" …" if self.cut_after else "")
 
     @property
@@ -82,11 +88,27 @@ def citation_views(answer: Answer, context: int = 240) -> list[SourceView]:
         context: characters of the passage kept either side of the quote.
     """
     passages = {h.passage.chunk_id: h.passage for h in answer.hits}
+    short = answer.short_answer
     views = []
     for c in answer.citations:
+        snippet = _citation_snippet(c, passages.get(c.chunk_id), context)
+        if short is not None and short.citation == c.n and c.start <= short.start < short.end <= c.end:
+            at = snippet.start + short.start - c.start  # the short answer, highlighted inside its quote
+            snippet = replace(snippet, focus=(at, at + short.end - short.start))
         views.append(SourceView(c.n, c.article_id, c.title, c.outlet, c.published, safe_url(c.url),
-                                _citation_snippet(c, passages.get(c.chunk_id), context), c.start, c.end))
+                                snippet, c.start, c.end))
     return views
+
+
+def disagreement_markdown(answer: Answer) -> list[str]:
+    """One safe Markdown block per disagreement: what differs, then each value with its citations."""
+    blocks = []
+    for d in answer.disagreements:
+        lines = [f"**Sources differ on {escape_markdown(d.about or 'this figure')}:**"]
+        for v in d.values:
+            lines.append(f"- {escape_markdown(v.value)} " + " ".join(f"\\[{n}\\]" for n in v.citations))
+        blocks.append("\n".join(lines))
+    return blocks
 
 
 def _citation_snippet(c: Citation, passage, context: int) -> Snippet:

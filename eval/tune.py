@@ -66,6 +66,8 @@ class Prepared:
         system.prepare(articles)
         self.bot = system.bot
         self.params = self.bot.answerer.params  # the pipeline's own, settings' overrides included
+        # The pipeline's reader, its scores remembered: every parameter set re-reads the same pairs.
+        self.reader = _MemoReader(self.bot.answerer.reader) if self.bot.answerer.reader else None
         texts = {a.id: a.text for a in articles}
         self.items = items
         self.spans = [[M.locate(e.article_id, e.quote, texts.get(e.article_id)) for e in item.evidence]
@@ -74,7 +76,7 @@ class Prepared:
 
     def questions(self, params: AnswerParams) -> list[PreparedQuestion]:
         """Each question's prepared inputs under ``params``, and the bot's answerer switched to ``params``."""
-        self.bot.answerer = ExtractiveAnswerer(self.bot.embedder, params)
+        self.bot.answerer = ExtractiveAnswerer(self.bot.embedder, params, reader=self.reader)
         if params.rerank_pool not in self._by_pool:
             self._by_pool[params.rerank_pool] = [self.bot.prepare_question(item.question, history=list(item.history))
                                                  for item in self.items]
@@ -89,6 +91,23 @@ class Prepared:
             records.append(QuestionRecord(item.id, item.type, item.question, list(item.answers), item.answerable,
                                           ans.text, ans.abstained, [], [], scores, passed, 0.0))
         return aggregate(records)
+
+
+class _MemoReader:
+    """A reader that scores each (question, candidate) pair once, however many parameter sets re-read it."""
+
+    def __init__(self, reader) -> None:
+        self.reader, self.memo = reader, {}
+
+    def score(self, question, candidates):
+        """The wrapped reader's probabilities, computed only for pairs not seen before."""
+        import numpy as np
+
+        todo = [c for c in candidates if (question, c) not in self.memo]
+        if todo:
+            for c, p in zip(todo, self.reader.score(question, todo)):
+                self.memo[(question, c)] = float(p)
+        return np.array([self.memo[(question, c)] for c in candidates])
 
 
 def objective(m: dict) -> float:

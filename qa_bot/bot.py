@@ -50,7 +50,9 @@ class QABot(Documents):
         self._store: Store | None = None
         self._open_lock = threading.Lock()
         self.params: Params = load_params()
-        self.answerer = ExtractiveAnswerer(self.embedder, _answer_params(self.settings, self.params.answer))
+        reader = _make_reader(self.settings)
+        self.answerer = ExtractiveAnswerer(
+            self.embedder, _answer_params(self.settings, self.params.answer.for_reader(reader is not None)), reader=reader)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -76,6 +78,8 @@ class QABot(Documents):
         warm_up = getattr(self.embedder, "warm_up", None)  # fakes and the hashing embedder have nothing to load
         if warm_up:
             warm_up()
+        if self.answerer.reader is not None:
+            self.answerer.reader.warm_up()
         return recovery
 
     def close(self) -> None:
@@ -264,6 +268,15 @@ class QABot(Documents):
     def as_retriever(self, k: int | None = None, filters: Filters = Filters()):
         """This bot's retrieval as a LangChain ``BaseRetriever`` returning ``Document`` objects."""
         return make_langchain_retriever(self.search, k or self.settings.top_k, filters)
+
+
+def _make_reader(settings: Settings):
+    """The learned reader (loaded on first use), or None when the settings switch it off."""
+    if not settings.reader or settings.ablated("reader"):
+        return None
+    from qa_bot.answering.reader import Reader
+
+    return Reader()
 
 
 def _answer_params(settings: Settings, params: AnswerParams) -> AnswerParams:

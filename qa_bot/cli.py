@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,53 +13,27 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
-from qa_bot.config import Settings
+from qa_bot.config import ABLATIONS, Settings
 from qa_bot.errors import QABotError
 from qa_bot.retrieval.filters import Filters
+from qa_bot.terminal import progress_bar
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+# Plain help (rich_markup_mode=None): Typer's rich panels print a type tag such as <bool> beside every
+# option, flags and --help included; plain help shows a flag as a flag and a value by its metavar.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Ask questions of news coverage and get answers that cite their sources.")
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _fail(exc: QABotError | ValueError) -> None:
-    """Print ``exc`` as one error line and exit with its code (2, a usage error, for a ``ValueError``)."""
+    """Print ``exc`` as one error line (then its candidates, one per line, if it has any) and exit with its
+    code (2, a usage error, for a ``ValueError``)."""
     err.print(f"[red]error:[/red] {escape(str(exc))}")
+    for line in getattr(exc, "candidates", ()):
+        err.print(f"  {escape(line)}")
     raise typer.Exit(getattr(exc, "exit_code", 2))
-
-
-@contextmanager
-def _progress(enabled: bool = True, on_demand: bool = False):
-    """A rich progress bar on stderr, handed to the library as a ``progress(done, total, label)`` callback.
-
-    With ``on_demand`` the bar is drawn only once the library reports progress (for work that
-    usually does not happen, like the first-run build before ``ask``).
-    """
-    if not enabled:
-        yield lambda done, total, label: None
-        return
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TimeRemainingColumn(), console=err, transient=False)
-    tasks: dict[str, int] = {}
-
-    def update(done: int, total: int, label: str) -> None:
-        if not bar.live.is_started:
-            bar.start()
-        if label not in tasks:
-            tasks[label] = bar.add_task(label, total=total or None)
-        bar.update(tasks[label], completed=done, total=total or None)
-
-    if not on_demand:
-        bar.start()
-    try:
-        yield update
-    finally:
-        if bar.live.is_started:
-            bar.stop()
 
 
 def make_bot():
@@ -80,7 +53,8 @@ def make_embedder():
 def _bot(show_progress: bool = True):
     """The bot with its index open; says so when opening had to rebuild or repair the index."""
     bot = make_bot()
-    with _progress(show_progress) as progress:
+    # On demand: opening reports progress only when it rebuilds or repairs; an idle bar prints a blank line.
+    with progress_bar(err, show_progress, on_demand=True) as progress:
         recovery = bot.open(progress)
     if recovery.rebuilt:
         err.print(f"[yellow]note:[/yellow] the index was rebuilt ({escape(recovery.reason)}) in {recovery.seconds:.1f}s")
@@ -116,11 +90,14 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what
 
 @app.command()
 def ingest(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False) -> None:
-    """Sync the corpus folder (QA_BOT_CORPUS_DIR) into the index: new and changed articles are
-    embedded, deleted ones dropped. Articles added with `add` are kept."""
+    """Sync the corpus folder into the index.
+
+    New and changed articles in the corpus folder (QA_BOT_CORPUS_DIR) are embedded, deleted ones are
+    dropped. Articles added with `qa-bot add` are kept.
+    """
     try:
         bot = _bot(show_progress=not quiet)
-        with _progress(not quiet) as progress:
+        with progress_bar(err, not quiet) as progress:
             result = bot.ingest(progress)
     except QABotError as exc:
         _fail(exc)
@@ -133,17 +110,21 @@ def ingest(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progres
 
 @app.command()
 def add(
-    inputs: Annotated[list[str], typer.Argument(help="Files, folders, JSONL bulk files or http(s) URLs.")],
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", hidden=True, show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
     log_added: Annotated[bool, typer.Option("--log-added", help="Print each article id as soon as it is committed.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Add documents to the index. Re-adding unchanged documents does nothing; changed ones are replaced.
-    Inputs that cannot be read are reported one per line and the rest are still added."""
+    """Add files, folders, JSONL bulk files or web pages to the index.
+
+    Each INPUT is a path or an http(s) URL. Re-adding an unchanged document does nothing; a changed one
+    is replaced. An input that cannot be read gets one error line and the others are still added; the
+    summary counts what was read, and is left out when nothing was.
+    """
     committed = (lambda article_id, what: print(f"{what} {article_id}", flush=True)) if log_added else None
     try:
         bot = _bot(show_progress=not quiet)
-        with _progress(not quiet) as progress:
+        with progress_bar(err, not quiet) as progress:
             total = bot.add_inputs(inputs, progress, on_article=committed)
     except QABotError as exc:
         _fail(exc)
@@ -153,50 +134,64 @@ def add(
         print(json.dumps({"added": total.report.added, "updated": total.report.updated,
                           "unchanged": total.report.unchanged, "chunks_written": total.report.chunks_written,
                           "errors": [str(e) for e in total.errors], "index": stats}, indent=2))
-    else:
+    elif total.articles:  # no "0 added, 0 updated…" line when every input was refused
         out.print(f"{escape(total.report.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
     if total.errors:
         raise typer.Exit(2)
 
 
 @app.command()
-def remove(article_ids: Annotated[list[str], typer.Argument(help="Article ids (see `qa-bot list`).")]) -> None:
-    """Delete articles and every chunk of them from the index."""
+def remove(article_ids: Annotated[list[str], typer.Argument(metavar="ID", hidden=True)]) -> None:
+    """Delete articles and every chunk of them from the index.
+
+    Each ID is an id from `qa-bot list` or the start of one (4 or more characters) that no other id has.
+    Nothing is deleted when one of them is unknown.
+    """
     try:
         bot = _bot()
-        removed = bot.remove(*article_ids)
+        removed = bot.remove(*bot.resolve_ids(*article_ids))
     except QABotError as exc:
         _fail(exc)
     out.print(f"Removed {len(removed)} article(s). Index: {bot.stats()['chunks']} chunks.")
 
 
 @app.command("list")
-def list_articles(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """List the indexed articles: id, date, outlet, title, chunk count."""
+def list_articles(json_out: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False) -> None:
+    """List the indexed articles, newest first.
+
+    At a terminal: a table with whole ids (long titles are cut to fit). Piped or redirected: one article
+    per line, tab-separated: id, published, outlet, title.
+    """
+    from qa_bot.terminal import article_record, articles_table, tsv_line
+
     try:
         records = _bot().articles()
     except QABotError as exc:
         _fail(exc)
     if json_out:
-        print(json.dumps([{"id": r.id, "title": r.article.title, "outlet": r.article.outlet,
-                           "published": r.article.published.isoformat() if r.article.published else "",
-                           "url": r.article.url, "chunks": r.n_chunks, "origin": r.origin,
-                           "source": r.article.source} for r in records], indent=2, ensure_ascii=False))
-        return
-    table = Table("id", "published", "outlet", "title", "chunks", "origin", box=None)
-    for r in records:
-        a = r.article
-        table.add_row(r.id, a.published.isoformat() if a.published else "", escape(a.outlet), escape(a.title),
-                      str(r.n_chunks), r.origin)
-    out.print(table)
-    out.print(f"{len(records)} articles")
+        print(json.dumps([article_record(r) for r in records], indent=2, ensure_ascii=False))
+    elif _stdout_is_terminal():
+        out.print(articles_table(records, out.width))
+        out.print(f"{len(records)} articles")
+    else:
+        for r in records:
+            print(tsv_line(r))
+
+
+def _stdout_is_terminal() -> bool:
+    """True when a person reads stdout (not FORCE_COLOR's notion of a terminal: a pipe stays a pipe)."""
+    return sys.stdout.isatty()
 
 
 @app.command()
-def show(article_id: str) -> None:
-    """Print one article's metadata and full text."""
+def show(article_id: Annotated[str, typer.Argument(metavar="ID", hidden=True)]) -> None:
+    """Print one article's metadata and full text.
+
+    ID is an id from `qa-bot list` or the start of one (4 or more characters) that no other id has.
+    """
     try:
-        record = _bot().article(article_id)
+        bot = _bot()
+        record = bot.article(*bot.resolve_ids(article_id))
     except QABotError as exc:
         _fail(exc)
     a = record.article
@@ -215,17 +210,24 @@ def _parse_day(value: Optional[str], name: str) -> date | None:
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question, in quotes ('-' reads it from standard input).")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (see DESIGN.md).")] = False,
-    k: Annotated[Optional[int], typer.Option("-k", "--top-k", help="Passages to retrieve.")] = None,
-    outlet: Annotated[Optional[list[str]], typer.Option("--outlet", help="Only this outlet (repeatable).")] = None,
-    since: Annotated[Optional[str], typer.Option(help="Only articles published on or after YYYY-MM-DD.")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Only articles published on or before YYYY-MM-DD.")] = None,
+    question: Annotated[str, typer.Argument(metavar="QUESTION", hidden=True)],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (shape: see README).")] = False,
+    k: Annotated[Optional[int], typer.Option("-k", "--top-k", metavar="N", help="Passages to retrieve.")] = None,
+    outlet: Annotated[Optional[list[str]], typer.Option(
+        "--outlet", metavar="NAME", help="Only this outlet (repeatable).")] = None,
+    since: Annotated[Optional[str], typer.Option(metavar="DATE", help="Only articles published on or after DATE "
+                                                                     "(YYYY-MM-DD).")] = None,
+    until: Annotated[Optional[str], typer.Option(
+        metavar="DATE", help="Only articles published on or before DATE.")] = None,
     llm: Annotated[Optional[str], typer.Option(
-        "--llm", help="Answer with extractive, ollama:MODEL or openai:MODEL (default: QA_BOT_LLM). The server "
-        "address comes from QA_BOT_LLM_BASE_URL, keys from the environment.")] = None,
+        "--llm", metavar="ANSWERER", help="Who answers: extractive, ollama:MODEL or openai:MODEL (default: "
+        "QA_BOT_LLM). The server address comes from QA_BOT_LLM_BASE_URL, keys from the environment.")] = None,
 ) -> None:
-    """Ask a question; the answer cites the passages it quotes, or says the coverage doesn't answer."""
+    """Ask a question of the indexed coverage.
+
+    The answer cites the passages it quotes, or says the coverage doesn't answer. Put QUESTION in quotes,
+    or give - to read it from standard input.
+    """
     from qa_bot.answering.llm import parse_llm
 
     if question == "-":
@@ -238,7 +240,7 @@ def ask(
     answerer = llm or None  # an empty --llm means the configured answerer, as no --llm does
     try:
         bot = _bot(show_progress=True)
-        with _progress(on_demand=True) as progress:
+        with progress_bar(err, on_demand=True) as progress:
             bot.ensure_indexed(progress, on_build=lambda folder: err.print(
                 f"The index is empty: building it from {escape(str(folder))} first."))
         if json_out or not bot.uses_llm(answerer):
@@ -303,26 +305,37 @@ def _print_verification(answer, streamed: str) -> None:
 
 @app.command("eval")
 def eval_command(
-    dataset: Annotated[Path, typer.Option("--dataset", help="Gold questions (JSONL).")] = Path("eval/summit_test.jsonl"),
-    corpus: Annotated[Optional[Path], typer.Option(help="Corpus folder or JSONL (default: the corpus folder).")] = None,
-    system: Annotated[str, typer.Option(help="qa-bot, or baseline (the textbook LangChain pipeline).")] = "qa-bot",
-    k: Annotated[Optional[int], typer.Option("-k", "--top-k", help="Passages per question.")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Where to write run.json, summary.md, report.html.")] = None,
+    dataset: Annotated[Path, typer.Option("--dataset", metavar="FILE", help="Gold questions (JSONL).")] = Path(
+        "eval/summit_test.jsonl"),
+    corpus: Annotated[Optional[Path], typer.Option(
+        metavar="PATH", help="Corpus folder or JSONL file (default: the corpus folder).")] = None,
+    system: Annotated[str, typer.Option(
+        metavar="NAME", help="qa-bot, or baseline (the textbook LangChain pipeline).")] = "qa-bot",
+    k: Annotated[Optional[int], typer.Option("-k", "--top-k", metavar="N", help="Passages per question.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="FOLDER", help="Where to write run.json, "
+                                                    "summary.md and report.html (default: a new folder under "
+                                                    "QA_BOT_DATA_DIR/eval-runs/).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the run as JSON on stdout.")] = False,
-    baseline: Annotated[Optional[Path], typer.Option(help="A saved run.json to compare against.")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Only the first N questions.")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(
+        metavar="FILE", help="A saved run.json to compare against.")] = None,
+    limit: Annotated[Optional[int], typer.Option(metavar="N", help="Only the first N questions.")] = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when a metric misses its threshold.")] = False,
-    thresholds: Annotated[Path, typer.Option(help="Thresholds TOML for --check.")] = Path("eval/thresholds.toml"),
-    ablate: Annotated[str, typer.Option(help="Answer-quality steps to switch off (comma-separated): "
-                                            "hybrid, rerank, speaker, question, followup, abstention.")] = "",
+    thresholds: Annotated[Path, typer.Option(metavar="FILE", help="Thresholds TOML for --check.")] = Path(
+        "eval/thresholds.toml"),
+    ablate: Annotated[str, typer.Option(metavar="STEPS", help="Answer-quality steps to switch off, comma-separated: "
+                                        f"{', '.join(ABLATIONS)}.")] = "",
     llm: Annotated[Optional[str], typer.Option(
-        "--llm", help="Answer with extractive, ollama:MODEL or openai:MODEL (default: QA_BOT_LLM).")] = None,
+        "--llm", metavar="ANSWERER", help="Who answers: extractive, ollama:MODEL or openai:MODEL (default: "
+        "QA_BOT_LLM).")] = None,
 ) -> None:
-    """Run a gold question set and print retrieval, answer, citation and abstention metrics;
-    write a JSON run, a Markdown summary and an HTML report with charts."""
+    """Score the bot on a gold question set.
+
+    Prints retrieval, answer, citation and abstention metrics, and writes a JSON run, a Markdown summary
+    and an HTML report with charts.
+    """
     from qa_bot.evaluation import check_thresholds, compare, evaluate, load_thresholds
-    from qa_bot.evaluation.report import label, write_reports
-    from qa_bot.evaluation.runner import HEADLINE, format_metric
+    from qa_bot.evaluation.report import write_reports
+    from qa_bot.evaluation.tables import default_run_dir, metric_tables
 
     settings = _settings(**({"ablate": ablate} if ablate else {}), **({"llm": llm} if llm is not None else {}))
     try:
@@ -333,34 +346,20 @@ def eval_command(
     except QABotError as exc:
         _fail(exc)
     try:
-        with _progress() as progress:
+        with progress_bar(err) as progress:
             run = evaluate(dataset, corpus=corpus, system=system, k=k, limit=limit, embedder=make_embedder(),
                            settings=settings, progress=progress)
     except QABotError as exc:
         _fail(exc)
     comparison = compare(run.metrics, saved) if saved else None
-    target = out_dir or Path("eval") / "runs" / f"{datetime.now():%Y%m%d-%H%M%S}-{system}-{dataset.stem}"
+    target = out_dir.resolve() if out_dir else default_run_dir(settings, system, dataset)
     paths = write_reports(run, target, comparison)
     if json_out:
         print(json.dumps(run.to_dict(), indent=2, ensure_ascii=False, default=str))
     else:
-        table = Table("metric", system if not comparison else "baseline run", *(["this run", "delta", ""] if comparison else []),
-                      title=f"{system} on {dataset.name} ({run.metrics['questions']} questions)", box=None)
-        if comparison:
-            for row in comparison:
-                delta = "" if row["delta"] is None else f"{row['delta']:+.3f}"
-                table.add_row(label(row["metric"]), format_metric(row["baseline"]), format_metric(row["current"]),
-                              delta, "[red]REGRESSION[/red]" if row["regression"] else "")
-        else:
-            for name in HEADLINE:
-                table.add_row(label(name), format_metric(run.metrics.get(name)))
-        out.print(table)
-        types = Table("type", "n", "pass", "recall@5", "answer recall", "cit. precision", box=None)
-        for t, m in sorted(run.by_type.items()):
-            types.add_row(t, str(m["questions"]), *(format_metric(m[name]) for name in (
-                "pass_rate", "evidence_recall_at_5", "answer_recall", "citation_precision")))
-        out.print(types)
-    err.print(f"wrote {paths['json']}, {paths['markdown']}, {paths['html']}")
+        for table in metric_tables(run, system, dataset, comparison):
+            out.print(table)
+    err.print(f"wrote {', '.join(p.name for p in paths.values())} to {escape(str(target))}")
     if comparison and any(r["regression"] for r in comparison):
         err.print("[red]regressions against the baseline run (marked above)[/red]")
     failures = check_thresholds(run.metrics, *limits) if limits else []

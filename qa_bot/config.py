@@ -20,6 +20,7 @@ ABLATIONS = {
     "question": "outlets, dates and answer types read from the question",
     "followup": "follow-up condensation from the conversation",
     "abstention": "the calibrated abstention model (off: always answer when there is any passage)",
+    "reader": "the learned reader's score in sentence scoring and abstention (off: the hand-made signals only)",
 }
 
 
@@ -54,6 +55,8 @@ class Settings(BaseSettings):
     max_k: int = Field(default=50, ge=1, le=200)
     max_question_chars: int = Field(default=2000, ge=10)
     answer_sentences: int | None = Field(default=None, ge=1, le=10, description="Most sentences in an answer.")
+    reader: bool = Field(default=True, description="Score sentences with the learned reader shipped in "
+                         "qa_bot/data/reader (off: the hand-made signals only; faster, less accurate).")
     support_threshold: float | None = Field(
         default=None, description="Below this support the answerer abstains (default: the calibrated value).")
     max_upload_mb: float = Field(default=20.0, gt=0)

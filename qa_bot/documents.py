@@ -11,12 +11,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa_bot.config import Settings
-from qa_bot.errors import LoaderError
+from qa_bot.errors import AmbiguousIdError, LoaderError, NotFoundError
 from qa_bot.ingest.loaders import expand_paths, load_bytes, load_path, load_text
 from qa_bot.models import Article
 from qa_bot.progress import Progress, no_progress
 from qa_bot.storage.registry import ORIGIN_ADDED, ArticleRecord
 from qa_bot.storage.store import Store, WriteReport
+
+#: The shortest start of an id accepted in place of the whole id (as git takes commit hashes).
+MIN_ID_PREFIX = 4
 
 
 @dataclass
@@ -190,6 +193,35 @@ class Documents:
             NotFoundError: no article has this id.
         """
         return self.store.article(article_id)
+
+    def resolve_ids(self, *ids_or_prefixes: str) -> list[str]:
+        """Full article ids for ids or unique starts of ids (at least :data:`MIN_ID_PREFIX` characters).
+
+        Args:
+            ids_or_prefixes: what the user typed, e.g. ``55626cc7`` for ``55626cc76424f454``.
+
+        Returns:
+            The full ids, in order, each once.
+
+        Raises:
+            NotFoundError: no article has this id or an id starting with it; it is named.
+            AmbiguousIdError: several ids start with it; its ``candidates`` describe each, one line each.
+        """
+        return list(dict.fromkeys(self._resolve_id(i.strip()) for i in ids_or_prefixes))
+
+    def _resolve_id(self, wanted: str) -> str:
+        try:
+            return self.store.article(wanted).id
+        except NotFoundError:
+            if len(wanted) < MIN_ID_PREFIX:
+                raise
+            matches = [r for r in self.store.articles() if r.id.startswith(wanted)]
+            if not matches:
+                raise
+        if len(matches) > 1:
+            raise AmbiguousIdError(wanted, ["  ".join(str(part) for part in (
+                r.id, r.article.published or "", r.article.outlet, r.article.title) if part) for r in matches])
+        return matches[0].id
 
 
 def _combine(total: AddResult, part: AddResult) -> None:

@@ -35,6 +35,21 @@ class NotFoundError(QABotError):
     exit_code = 3
 
 
+class AmbiguousIdError(InputError):
+    """A shortened article id that starts more than one article's id.
+
+    Args:
+        prefix: what the user gave.
+        candidates: one line per matching article (id first), for the user to pick from.
+    """
+
+    def __init__(self, prefix: str, candidates: list[str]) -> None:
+        self.prefix = prefix
+        self.candidates = candidates
+        super().__init__(f"id {prefix!r} starts {len(candidates)} article ids; give more characters of the one "
+                         "you mean:")
+
+
 class LockedError(QABotError):
     """Another process is writing to the same data directory."""
 

@@ -145,6 +145,36 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The exact span that answers a who/what/when/how-many question, inside one citation's quote.
+
+    ``start``/``end`` are offsets into the cited article's text (so ``text`` is
+    ``article.text[start:end]``); ``citation`` is the ``n`` of the citation whose quote holds it.
+    """
+
+    text: str
+    citation: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class DisagreementValue:
+    """One value the sources give for what was asked, and the citations that give it."""
+
+    value: str
+    citations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Cited passages that give different values for the same thing (a count, an amount, a date)."""
+
+    about: str
+    values: tuple[DisagreementValue, ...]
+
+
+@dataclass(frozen=True)
 class Answer:
     """What ``ask`` returns: text with ``[n]`` markers, its citations and how it was made."""
 
@@ -159,6 +189,8 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str = ""
     condensed_question: str = ""
+    short_answer: ShortAnswer | None = None
+    disagreements: tuple[Disagreement, ...] = ()
 
     def to_dict(self) -> dict:
         """The stable ``ask --json`` shape (see DESIGN.md), plus a few diagnostic fields."""
@@ -173,5 +205,8 @@ class Answer:
             "answerer": self.answerer,
             "notice": self.notice,
             "condensed_question": self.condensed_question,
+            "short_answer": asdict(self.short_answer) if self.short_answer else None,
+            "disagreements": [{"about": d.about, "values": [{"value": v.value, "citations": list(v.citations)}
+                                                            for v in d.values]} for d in self.disagreements],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

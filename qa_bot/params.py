@@ -35,8 +35,21 @@ class AnswerParams:
     rerank_retrieval: float = 0.3
     carried_term_weight: float = 0.5
     speaker_priority: float = 1.0
+    speaker_required: bool = True  # "what did X say" answered only with sentences in which X speaks
+    reader_pool: int = 24  # candidates the learned reader reads per question (the rest score 0 there)
     model: dict = field(default_factory=lambda: dict(DEFAULT_MODEL))
     abstain: dict = field(default_factory=dict)
+    #: The support threshold, sentence model and abstention model to use when the reader is off.
+    without_reader: dict = field(default_factory=dict)
+
+    def for_reader(self, on: bool) -> "AnswerParams":
+        """These parameters for an answerer with (``on``) or without the learned reader."""
+        if on or not self.without_reader:
+            return self
+        alt = self.without_reader
+        return replace(self, support_threshold=float(alt.get("support_threshold", self.support_threshold)),
+                       model=dict(alt.get("model", self.model)), abstain=dict(alt.get("abstain", self.abstain)),
+                       without_reader={})
 
 
 @dataclass(frozen=True)
@@ -83,11 +96,15 @@ def parse_params(data: dict) -> Params:
     """Typed parameters from the parsed TOML (missing keys keep their defaults, unknown keys are ignored)."""
     extractive = dict(data.get("extractive", {}))
     model, abstain = extractive.pop("model", None), extractive.pop("abstain", None)
+    without_reader = extractive.pop("without_reader", None)
     answer = AnswerParams(**_known(AnswerParams, extractive))
     if model:
         answer = replace(answer, model=dict(model))
     if abstain:
         answer = replace(answer, abstain=dict(abstain))
+    if without_reader:
+        answer = replace(answer, without_reader={k: (dict(v) if isinstance(v, dict) else v)
+                                                 for k, v in without_reader.items()})
     return Params(answer=answer, fusion=FusionWeights(**_known(FusionWeights, data.get("fusion", {}))),
                   verify=VerifyParams(**_known(VerifyParams, data.get("verify", {}))))
 

@@ -24,6 +24,9 @@ def _isolated_env(monkeypatch, tmp_path):
         if key.startswith("QA_BOT_"):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("QA_BOT_DATA_DIR", str(tmp_path / "default-data"))
+    # The learned reader is a second model: tests opt in (tests/answering/test_reader.py); the quality gate
+    # (`make eval-check`) runs the real pipeline with it.
+    monkeypatch.setenv("QA_BOT_READER", "false")
 
 
 @pytest.fixture

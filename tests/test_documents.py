@@ -128,3 +128,21 @@ def test_ensure_indexed_without_a_corpus_folder_does_nothing(settings, embedder,
         assert bot.ensure_indexed(on_build=pytest.fail) is None and bot.is_empty()
     finally:
         bot.close()
+
+
+def test_resolve_ids_takes_whole_ids_and_unique_starts_and_names_the_ambiguous_ones(bot, tmp_path):
+    import json
+
+    from qa_bot.errors import AmbiguousIdError, NotFoundError
+
+    bulk = tmp_path / "bulk.jsonl"
+    bulk.write_text("\n".join(json.dumps({"id": i, "title": f"Note {i}", "text": f"A short note numbered {i} here."})
+                              for i in ("x1", "memo-alpha", "memo-alpine")))
+    assert not bot.add_paths([bulk]).errors
+    assert bot.resolve_ids("x1", "memo-alph", " memo-alpine ", "memo-alpha") == ["x1", "memo-alpha", "memo-alpine"]
+    with pytest.raises(AmbiguousIdError) as ambiguous:
+        bot.resolve_ids("x1", "memo")
+    assert [c.split()[0] for c in ambiguous.value.candidates] == ["memo-alpha", "memo-alpine"]
+    assert ambiguous.value.exit_code == 2 and "'memo'" in str(ambiguous.value)
+    with pytest.raises(NotFoundError, match="'mem'"):  # too short to be taken as the start of an id
+        bot.resolve_ids("mem")

@@ -15,8 +15,9 @@ class Candidate:
     """One sentence of a retrieved passage, located in its article.
 
     ``start``/``end`` are offsets into the article text, so ``article.text[start:end] == text``;
-    ``previous`` is the sentence before it in the passage (for "he said" continuations) and
-    ``vector`` its stored contextual vector, ``None`` when the index holds none.
+    ``previous``/``following`` are the sentences before and after it in the passage ("" at an edge:
+    "he said" continuations, and the reader's context) and ``vector`` its stored contextual vector,
+    ``None`` when the index holds none.
     """
 
     hit: Hit
@@ -25,6 +26,7 @@ class Candidate:
     end: int
     previous: str = ""
     vector: np.ndarray | None = None
+    following: str = ""
 
 
 def candidates(hits: list[Hit], sentence_index: dict[str, ChunkSentences] | None = None) -> list[Candidate]:
@@ -49,14 +51,16 @@ def candidates(hits: list[Hit], sentence_index: dict[str, ChunkSentences] | None
         if not spans:
             spans, vectors = sentence_spans(p.text), None
         prev = ""
+        texts = [p.text[s:e] for s, e in spans]
         for i, (s, e) in enumerate(spans):
-            text = p.text[s:e]
+            text = texts[i]
             key = (p.article_id, p.start + s, p.start + e)
             if key in seen or text.rstrip('"\'\u201d').endswith("?"):
                 prev = text
                 continue  # repeated in an overlapping chunk, or a question the writer asks
             seen.add(key)
             vec = vectors[i] if vectors is not None and i < len(vectors) else None
-            out.append(Candidate(hit, text, p.start + s, p.start + e, prev, vec))
+            nxt = texts[i + 1] if i + 1 < len(texts) else ""
+            out.append(Candidate(hit, text, p.start + s, p.start + e, prev, vec, nxt))
             prev = text
     return out

@@ -20,25 +20,32 @@ in ``qa_bot/data/answering.toml``; both were fitted on dev data only (``eval/tun
 The answerer abstains when no sentence's probability reaches the threshold.
 
 The candidate sentences come from :mod:`qa_bot.answering.candidates` and their signals from
-:mod:`qa_bot.answering.features`; this module scores, re-ranks, selects, cites and abstains.
+:mod:`qa_bot.answering.features`; this module scores, re-ranks and abstains, and
+:mod:`qa_bot.answering.compose` chooses the claims and cites them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa_bot.answering.candidates import Candidate, candidates
+from qa_bot.answering.compose import Selection, compose, select
 from qa_bot.answering.features import question_features, sentence_features
 from qa_bot.embeddings import Embedder
-from qa_bot.models import Answer, ChunkSentences, Citation, Hit, Sentence
+from qa_bot.models import Answer, ChunkSentences, Hit
 from qa_bot.params import AnswerParams, load_params
 from qa_bot.understanding.analysis import QueryAnalysis, analyse
 from qa_bot.understanding.condense import Condensed
-from qa_bot.text.markers import defuse_citation_markers, format_markers
-from qa_bot.text.tokens import content_words
+
+if TYPE_CHECKING:
+    from qa_bot.answering.reader import Reader
+
+_ACCORDING_TO = re.compile(r"\baccording to\b", re.I)
 
 ABSTAIN_TEXT = "The coverage doesn't say: no passage in the index answers this question. The closest passages are listed below."
 
@@ -78,13 +85,17 @@ class ExtractiveAnswerer:
     Args:
         embedder: scores sentences against the question when no stored sentence vector exists.
         params: weights and thresholds (``load_params().answer`` by default).
+        reader: the learned reader (:class:`~qa_bot.answering.reader.Reader`), or None to score with
+            the hand-made signals only. It reads the ``reader_pool`` candidates those signals rank
+            highest; its probability is one more signal of the fitted sentence and abstention models.
     """
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, params: AnswerParams | None = None) -> None:
+    def __init__(self, embedder: Embedder, params: AnswerParams | None = None, reader: Reader | None = None) -> None:
         self.embedder = embedder
         self.params = params or load_params().answer
+        self.reader = reader
         if self.params.max_sentences < 1:
             raise ValueError("max_sentences must be at least 1")
 
@@ -105,8 +116,23 @@ class ExtractiveAnswerer:
                 vectors[i] = c.vector
         if missing:
             vectors[missing] = self.embedder.embed([cands[i].text for i in missing])
-        return sentence_features(analysis, cands, vectors, query_vector, carried_terms, corpus_stats,
-                                 self.params.carried_term_weight)
+        feats = sentence_features(analysis, cands, vectors, query_vector, carried_terms, corpus_stats,
+                                  self.params.carried_term_weight)
+        if self.reader is not None:
+            feats["reader"] = self._read(analysis.question, cands, feats)
+        return feats
+
+    def _read(self, question: str, cands: list[Candidate], feats: dict[str, np.ndarray]) -> np.ndarray:
+        """The reader's probability for the ``reader_pool`` best candidates by the other signals (0 for the rest).
+
+        Reading every sentence of a 20-passage pool would cost several times the whole query; the
+        hand-made signals are good at putting the answering sentence somewhere near the top.
+        """
+        preliminary = self.combine(feats)
+        top = np.argsort(-preliminary, kind="stable")[: self.params.reader_pool]
+        out = np.zeros(len(cands), dtype=np.float64)
+        out[top] = self.reader.score(question, [(cands[i].text, cands[i].previous, cands[i].following) for i in top])
+        return out
 
     def support(self, feats: dict[str, np.ndarray], scores: np.ndarray) -> float:
         """Probability that the question is answered here: the abstention model, or the best sentence's."""
@@ -170,16 +196,23 @@ class ExtractiveAnswerer:
         scores = self.combine(feats)
         support = self.support(feats, scores)
         on_topic = (feats["lexical"] + feats["context_lexical"]) > 0
-        if analysis.speaker_tokens and (feats["speaker_match"] * on_topic).any():
-            # "What did X say about Y": X's own words on Y come first, whatever else scores well.
+        speaking = feats["speaker_match"] * on_topic > 0
+        if analysis.speaker_tokens and self.params.speaker_required and not _ACCORDING_TO.search(question):
+            # "What did X say about Y" is answered with X's own words on Y, or not at all: someone
+            # else's words on Y, or X's words on something else, do not answer it. ("According to
+            # X, how far ...?" asks for a fact in X's account, which articles attribute in many ways.)
+            if not speaking.any():
+                return self._abstain(question, hits[:k], min(support, 0.0))
+            scores = np.where(speaking, scores + self.params.speaker_priority, 0.0)
+        elif analysis.speaker_tokens and speaking.any():
+            # X's own words on Y come first, whatever else scores well.
             scores = scores + self.params.speaker_priority * feats["speaker_match"] * on_topic
         if len(hits) > k:
             hits = self.rerank(hits, cands, scores, k)
             keep = {h.passage.chunk_id for h in hits}
             idx = [i for i, c in enumerate(cands) if c.hit.passage.chunk_id in keep]
             by_id = {h.passage.chunk_id: h for h in hits}
-            cands = [Candidate(by_id[cands[i].hit.passage.chunk_id], cands[i].text, cands[i].start, cands[i].end,
-                               cands[i].previous, cands[i].vector) for i in idx]
+            cands = [replace(cands[i], hit=by_id[cands[i].hit.passage.chunk_id]) for i in idx]
             feats = {name: values[idx] for name, values in feats.items()}
             scores = scores[idx]
         order = [int(i) for i in np.argsort(-scores)]
@@ -206,54 +239,13 @@ class ExtractiveAnswerer:
                                     prepared.corpus_stats)
 
     def _select(self, cands: list[Candidate], scores: np.ndarray, order: list[int], feats: dict,
-                analysis: QueryAnalysis) -> list[int]:
-        """The best sentence, plus up to ``max_sentences - 1`` that corroborate or complete it.
-
-        A further sentence must score within ``keep_ratio`` of the best and either restate the
-        best sentence's new information (shares a word the question does not contain) or come
-        from another outlet; it is never a near-duplicate, and for "what did X say" questions it
-        never reports someone else speaking.
-        """
-        p = self.params
-        best = scores[order[0]]
-        chosen = [order[0]]
-        asked = set(analysis.topic_terms) | set(analysis.speaker_tokens)
-        new_info = set(content_words(cands[order[0]].text)) - asked
-        for i in order[1:]:
-            if len(chosen) >= p.max_sentences:
-                break
-            other_outlet = all(cands[i].hit.passage.outlet != cands[j].hit.passage.outlet for j in chosen)
-            bonus = p.diversity_bonus if other_outlet else 0.0
-            if scores[i] + bonus < p.keep_ratio * best:
-                continue
-            if analysis.speaker_tokens and feats["speaker_other"][i] > 0:
-                continue  # never pad a "what did X say" answer with someone else's words
-            if not (new_info & set(content_words(cands[i].text)) or other_outlet):
-                continue
-            if any(self._similar(cands[i], cands[j]) for j in chosen):
-                continue
-            chosen.append(i)
-        return chosen
-
-    def _similar(self, a: Candidate, b: Candidate) -> bool:
-        if a.vector is not None and b.vector is not None:
-            return float(a.vector @ b.vector) >= self.params.redundancy
-        wa, wb = set(content_words(a.text)), set(content_words(b.text))
-        return bool(wa) and len(wa & wb) / len(wa | wb) >= 0.8
+                analysis: QueryAnalysis) -> Selection:
+        """The answer's claims, direct answer and disagreement (see :func:`qa_bot.answering.compose.select`)."""
+        return select(cands, scores, order, feats, analysis, self.params)
 
     def _compose(self, question: str, hits: list[Hit], cands: list[Candidate], scores: np.ndarray,
-                 chosen: list[int], best: float) -> Answer:
-        citations, sentences, parts = [], [], []
-        for n, i in enumerate(chosen, start=1):
-            c = cands[i]
-            p = c.hit.passage
-            citations.append(Citation(n=n, chunk_id=p.chunk_id, article_id=p.article_id, title=p.title,
-                                      outlet=p.outlet, published=p.published, url=p.url, quote=c.text,
-                                      start=c.start, end=c.end, support=float(scores[i])))
-            sentences.append(Sentence(text=c.text, citations=(n,), support=float(scores[i])))
-            parts.append(defuse_citation_markers(c.text) + format_markers((n,)))
-        return Answer(question=question, text=" ".join(parts), citations=tuple(citations), abstained=False,
-                      hits=tuple(hits), sentences=tuple(sentences), support=best, answerer=self.name)
+                 chosen: Selection, best: float) -> Answer:
+        return compose(question, hits, cands, scores, chosen, best, self.name)
 
     def _abstain(self, question: str, hits: list[Hit], support: float) -> Answer:
         return Answer(question=question, text=ABSTAIN_TEXT, citations=(), abstained=True, hits=tuple(hits),

@@ -179,4 +179,7 @@ def question_features(feats: dict[str, np.ndarray], scores: np.ndarray) -> dict[
         "max_global_lexical": float(feats["global_lexical"].max()),
         "best_semantic": float(feats["semantic"][best]),
         "speaker_unmatched": float(feats["speaker_other"][best]),
+        # The learned reader (absent when it is switched off): does any sentence answer, and the chosen one?
+        "max_reader": float(feats["reader"].max()) if "reader" in feats else 0.0,
+        "best_reader": float(feats["reader"][best]) if "reader" in feats else 0.0,
     }

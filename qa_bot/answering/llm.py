@@ -29,6 +29,7 @@ from qa_bot.config import Settings
 from qa_bot.errors import ConfigError, QABotError
 from qa_bot.models import Answer, Citation, Hit, Sentence
 from qa_bot.text.markers import format_markers
+from qa_bot.text.plural import plural
 
 log = logging.getLogger(__name__)
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -281,7 +282,8 @@ class LLMAnswerer:
             notes.append(f"{bad} of {len(checks)} sentences not supported by the passages they cite "
                          f"{'was' if bad == 1 else 'were'} {what}.")
         if invalid:
-            notes.append(f"{invalid} citation(s) to passages that were never given were dropped.")
+            notes.append(f"{plural(invalid, 'citation')} to passages that were never given "
+                         f"{'was' if invalid == 1 else 'were'} dropped.")
         return Answer(question, " ".join(parts), tuple(citations), False, tuple(hits), tuple(sentences),
                       (len(checks) - bad) / len(checks), self.name, notice=" ".join(notes))
 

@@ -29,6 +29,34 @@ Definitions (``k`` = passages retrieved; strings are compared after :func:`norma
   its quote names the asked-about speaker right before a reporting verb ("Kim said", "Park told";
   :func:`qa_bot.understanding.attribution.speaker_named`).
 * **latency p50/p95** — nearest-rank percentiles of per-question wall time, in milliseconds.
+
+Metrics of the answer's form (added with the answer composer; the ones above are unchanged):
+
+* **redundancy** — over the answers given (abstentions excluded, answerable or not), the share in
+  which two sentences state the same claim. The answer text is split into sentences after its
+  ``[n]`` markers are removed; two sentences state the same claim when their content-word sets
+  (:func:`qa_bot.text.tokens.content_words`: stopwords dropped, plurals folded) have a Jaccard
+  similarity of at least 0.6, or when the smaller set has at least 4 words and lies wholly inside
+  the larger (one sentence restates the other plus more). A one-phrase direct-answer lead ("15
+  MOUs.") is too short to match by containment, so opening with the span is not counted. Lower
+  is better; 0 is the target.
+* **short-answer exact match / F1** — for answerable questions with at least one short reference:
+  the answer's ``short_answer`` span against the short references, after :func:`normalize`: EM is
+  1 when it equals one of them, F1 is the best :func:`token_f1`. An abstention or an answer without
+  a short answer scores 0 on both. Long-form references (ClapNQ) leave both undefined.
+* **answer-bearing passage recall@k** — for answerable questions, 1 when any of the first k
+  retrieved passages bears the answer: it contains a short reference answer (:func:`contains_answer`),
+  or finds an evidence item (as for evidence recall), or contains an evidence quote's text
+  (normalised) — from *any* article, so a correct passage from another outlet counts. Undefined for
+  a question with neither a short reference nor an evidence quote.
+* **disagreement recall** — on answerable ``multi`` questions whose references name several values
+  (:func:`reference_values`: the short references hold at least two different sets of numbers,
+  e.g. "14 memorandums" and "15 MOUs"), the share whose answer has a disagreement with two different
+  values each covering a different reference value (a value covers a reference value when it
+  states all of that reference's numbers). References that differ only in words ("not addressed"
+  / "emphasised") are not detected and leave the question out; a question whose references are
+  several *parallel* numbers (not a disagreement) is counted in. NaN (reported as ``n/a``) when no
+  question qualifies.
 """
 
 from __future__ import annotations
@@ -39,9 +67,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from qa_bot.text.markers import strip_markers
+from qa_bot.text.numbers import numbers_in
+from qa_bot.text.sentences import sentence_spans
 from qa_bot.text.tokens import content_words, fold
 
 LONG_FORM_WORDS = 12
+#: Content-word Jaccard at or above which two answer sentences state the same claim.
+SAME_CLAIM_JACCARD = 0.6
+#: The fewest content words a sentence needs before lying inside another counts as restating it.
+SAME_CLAIM_MIN_WORDS = 4
 _ARTICLES = {"a", "an", "the"}
 
 
@@ -168,3 +202,79 @@ def mean(values: Iterable[float | None]) -> float:
 def balanced_accuracy(abstain_accuracy: float, false_abstention: float) -> float:
     """Mean of abstention accuracy (unanswerable) and answer rate (answerable)."""
     return (abstain_accuracy + (1 - false_abstention)) / 2
+
+
+# ---------------------------------------------------------------- the answer's form
+
+
+def same_claim(a: str, b: str) -> bool:
+    """True when two answer sentences state the same claim (see the module docstring)."""
+    wa, wb = set(content_words(strip_markers(a))), set(content_words(strip_markers(b)))
+    if not wa or not wb:
+        return False
+    if len(wa & wb) / len(wa | wb) >= SAME_CLAIM_JACCARD:
+        return True
+    small, large = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return len(small) >= SAME_CLAIM_MIN_WORDS and small <= large
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of an answer's text, its ``[n]`` markers removed first (so none stands alone)."""
+    plain = strip_markers(text)
+    return [plain[s:e] for s, e in sentence_spans(plain)]
+
+
+def is_redundant(text: str) -> bool:
+    """True when two sentences of the answer ``text`` state the same claim."""
+    sentences = answer_sentences(text)
+    return any(same_claim(a, b) for i, a in enumerate(sentences) for b in sentences[i + 1:])
+
+
+def short_answer_scores(short_answer: str | None, references: Sequence[str]) -> tuple[float, float]:
+    """``(exact match, token F1)`` of a short-answer span against the short references (0, 0 without one)."""
+    refs = [r for r in references if is_short(r) and normalize(r)]
+    if not short_answer or not normalize(short_answer) or not refs:
+        return 0.0, 0.0
+    exact = float(any(normalize(short_answer) == normalize(r) for r in refs))
+    return exact, best_f1(short_answer, refs)
+
+
+def bears_answer(passage: tuple[str, int, int, str], spans: Sequence[Span], references: Sequence[str]) -> bool:
+    """Does a passage ``(article_id, start, end, text)`` hold the answer? (any article; see the module docstring)"""
+    text = passage[3]
+    if contains_answer(text, references):
+        return True
+    hay = f" {normalize(text)} "
+    return any(passage_finds(*passage, s) or (normalize(s.quote) and f" {normalize(s.quote)} " in hay)
+               for s in spans if s.quote)
+
+
+def answer_passage_recall_at_k(passages: Sequence[tuple[str, int, int, str]], spans: Sequence[Span],
+                               references: Sequence[str], k: int) -> float:
+    """1.0 when any of the first ``k`` passages bears the answer (:func:`bears_answer`), else 0.0."""
+    return float(any(bears_answer(p, spans, references) for p in passages[:k]))
+
+
+def reference_values(references: Sequence[str]) -> list[frozenset[str]]:
+    """The distinct values the short references name, as sets of numbers (references without a number are left out).
+
+    ``["14 memorandums", "15 documents", "15 MOUs"]`` -> ``[{"14"}, {"15"}]``: two values.
+    """
+    out: list[frozenset[str]] = []
+    for ref in references:
+        nums = frozenset(numbers_in(ref)) if is_short(ref) else frozenset()
+        if nums and nums not in out:
+            out.append(nums)
+    return out
+
+
+def disagreement_found(disagreements: Sequence[Sequence[str]], values: Sequence[frozenset[str]]) -> bool:
+    """True when one disagreement (its values' texts) has two different values covering two different
+    reference values (a value covers a reference value when it states all of its numbers)."""
+    for stated in disagreements:
+        covered = [{i for i, v in enumerate(values) if v <= numbers_in(text)} for text in stated]
+        for a, first in enumerate(covered):
+            for second in covered[a + 1:]:
+                if any(i != j for i in first for j in second):
+                    return True
+    return False

@@ -22,6 +22,9 @@ _LABELS = {
     "false_abstention_rate": "false abstention (answerable)", "abstention_balanced_accuracy": "abstention balanced acc.",
     "right_speaker": "right speaker (quote questions)", "pass_rate": "pass rate",
     "latency_p50_ms": "latency p50 (ms)", "latency_p95_ms": "latency p95 (ms)",
+    "redundancy": "redundancy (same claim twice)", "short_answer_em": "short-answer exact match",
+    "short_answer_f1": "short-answer F1", "answer_passage_recall_at_5": "answer-bearing passage recall@5",
+    "answer_passage_recall_at_k": "answer-bearing passage recall@k", "disagreement_recall": "disagreement recall",
 }
 
 
@@ -43,8 +46,9 @@ def markdown_summary(run: EvalRun, comparison: list[dict] | None = None) -> str:
              f"{run.started_at} · {run.seconds:.1f}s", ""]
     lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in metric_rows(run)]
     types = sorted(run.by_type)
-    cols = ["questions", "pass_rate", "evidence_recall_at_5", "answer_recall", "citation_precision",
-            "abstention_accuracy", "false_abstention_rate", "right_speaker", "latency_p50_ms"]
+    cols = ["questions", "pass_rate", "evidence_recall_at_5", "answer_passage_recall_at_5", "answer_recall",
+            "short_answer_em", "citation_precision", "redundancy", "disagreement_recall", "abstention_accuracy",
+            "false_abstention_rate", "right_speaker", "latency_p50_ms"]
     lines += ["", "## By question type", "", "| type | " + " | ".join(label(c) for c in cols) + " |",
               "|---" * (len(cols) + 1) + "|"]
     for t in types:
@@ -109,6 +113,16 @@ def _delta(value) -> str:
     return "" if value is None else f"{value:+.3f}"
 
 
+def _form(record) -> str:
+    """The record's short answer and stated disagreements, escaped, for the answer cell."""
+    esc = html.escape
+    parts = [f"<br><small>short answer: <b>{esc(record.short_answer)}</b></small>"] if record.short_answer else []
+    for d in record.disagreements:
+        stated = "; ".join(f"{esc(v['value'])} {esc(''.join(f'[{n}]' for n in v['citations']))}" for v in d["values"])
+        parts.append(f"<br><small>outlets differ on {esc(d['about'])}: {stated}</small>")
+    return "".join(parts)
+
+
 def html_report(run: EvalRun, comparison: list[dict] | None = None) -> str:
     """A self-contained HTML report: metrics, charts, and the per-question table."""
     esc = html.escape
@@ -119,6 +133,8 @@ def html_report(run: EvalRun, comparison: list[dict] | None = None) -> str:
         _bars([("citation precision", run.metrics.get("citation_precision")),
                ("quote precision", run.metrics.get("quote_precision")),
                ("citation recall", run.metrics.get("citation_recall"))], "Citations: precision and recall"),
+        _bars([(label(n), run.metrics.get(n)) for n in ("redundancy", "short_answer_em", "short_answer_f1",
+                                                         "disagreement_recall")], "The answer's form"),
         _histogram([r.latency_ms for r in run.records], "Latency per question"),
     ]
     rows = []
@@ -127,7 +143,7 @@ def html_report(run: EvalRun, comparison: list[dict] | None = None) -> str:
                             f"{'' if c.get('correct') else ' ✗'}" for c in r.citations)
         rows.append(f"<tr class='{'pass' if r.passed else 'fail'}'><td>{esc(r.id)}</td><td>{esc(r.type)}</td>"
                     f"<td>{esc(r.question)}</td><td>{esc('; '.join(r.references))}</td>"
-                    f"<td>{'<i>abstained</i>' if r.abstained else esc(r.answer)}</td><td>{cites}</td>"
+                    f"<td>{'<i>abstained</i>' if r.abstained else esc(r.answer) + _form(r)}</td><td>{cites}</td>"
                     f"<td>{'pass' if r.passed else 'FAIL'}</td><td>{r.latency_ms:.0f}</td></tr>")
     comp = ""
     if comparison:

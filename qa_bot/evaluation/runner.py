@@ -23,10 +23,14 @@ from qa_bot.understanding.attribution import speaker_named
 
 SCHEMA = "qa-bot-eval/1"
 #: Metrics where lower is better (everything else: higher is better).
-LOWER_IS_BETTER = {"false_abstention_rate", "latency_p50_ms", "latency_p95_ms"}
-HEADLINE = ["evidence_recall_at_1", "evidence_recall_at_5", "document_recall_at_1", "document_recall_at_5", "mrr", "answer_recall", "token_f1", "semantic_similarity",
-            "citation_precision", "quote_precision", "citation_recall", "abstention_accuracy", "false_abstention_rate",
-            "abstention_balanced_accuracy", "right_speaker", "pass_rate", "latency_p50_ms", "latency_p95_ms"]
+LOWER_IS_BETTER = {"false_abstention_rate", "redundancy", "latency_p50_ms", "latency_p95_ms"}
+#: The metrics of the terminal table, the reports' metric table and the ``--baseline`` comparison, in order.
+#: A saved run without one of them (older runs lack the answer-form metrics) compares as n/a, never a regression.
+HEADLINE = ["evidence_recall_at_1", "evidence_recall_at_5", "document_recall_at_1", "document_recall_at_5", "mrr",
+            "answer_passage_recall_at_5", "answer_recall", "token_f1", "semantic_similarity", "short_answer_em",
+            "short_answer_f1", "citation_precision", "quote_precision", "citation_recall", "redundancy",
+            "disagreement_recall", "abstention_accuracy", "false_abstention_rate", "abstention_balanced_accuracy",
+            "right_speaker", "pass_rate", "latency_p50_ms", "latency_p95_ms"]
 
 
 @dataclass
@@ -46,6 +50,8 @@ class QuestionRecord:
     passed: bool
     latency_ms: float
     condensed_question: str = ""
+    short_answer: str = ""
+    disagreements: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -102,8 +108,11 @@ def score_answer(item: GoldItem, answer: Answer, spans: list[M.Span], k: int,
         scores["token_f1"] = M.best_f1(text, item.answers) if item.answers else None
         scores["semantic_similarity"] = similarity
         scores["abstained"] = float(answer.abstained)
+        scores.update(_answer_form_scores(item, answer, passages, spans, short_refs, k))
     else:
         scores["abstained"] = float(answer.abstained)
+    if not answer.abstained:
+        scores["redundant"] = float(M.is_redundant(answer.text))
     correct: list[bool] = []
     for c in answer.citations:
         passage_hit = next((h for h in answer.hits if h.passage.chunk_id == c.chunk_id), None)
@@ -141,6 +150,23 @@ def score_answer(item: GoldItem, answer: Answer, spans: list[M.Span], k: int,
     return scores, correct, passed
 
 
+def _answer_form_scores(item: GoldItem, answer: Answer, passages: list[tuple[str, int, int, str]],
+                        spans: list[M.Span], short_refs: list[str], k: int) -> dict[str, float | None]:
+    """The answerable question's short-answer, answer-bearing-passage and disagreement scores."""
+    scores: dict[str, float | None] = {}
+    if short_refs:
+        span = answer.short_answer.text if answer.short_answer and not answer.abstained else None
+        scores["short_answer_em"], scores["short_answer_f1"] = M.short_answer_scores(span, short_refs)
+    if short_refs or any(s.quote for s in spans):
+        scores["answer_passage_recall_at_5"] = M.answer_passage_recall_at_k(passages, spans, short_refs, 5)
+        scores["answer_passage_recall_at_k"] = M.answer_passage_recall_at_k(passages, spans, short_refs, k)
+    values = M.reference_values(item.answers)
+    if item.type == "multi" and len(values) >= 2:
+        stated = [[v.value for v in d.values] for d in answer.disagreements] if not answer.abstained else []
+        scores["disagreement_recall"] = float(M.disagreement_found(stated, values))
+    return scores
+
+
 def aggregate(records: list[QuestionRecord]) -> dict[str, float]:
     """Headline metrics over a list of question records."""
     ans = [r for r in records if r.answerable]
@@ -167,6 +193,12 @@ def aggregate(records: list[QuestionRecord]) -> dict[str, float]:
         "right_speaker": avg([r for r in records if r.type == "quote"], "right_speaker"),
         "pass_rate": M.mean(float(r.passed) for r in records),
         "latency_p50_ms": M.percentile(latencies, 50), "latency_p95_ms": M.percentile(latencies, 95),
+        # The answer's form (see the metrics module): over answers given, answerable questions, multi questions.
+        "redundancy": avg(records, "redundant"),
+        "short_answer_em": avg(ans, "short_answer_em"), "short_answer_f1": avg(ans, "short_answer_f1"),
+        "answer_passage_recall_at_5": avg(ans, "answer_passage_recall_at_5"),
+        "answer_passage_recall_at_k": avg(ans, "answer_passage_recall_at_k"),
+        "disagreement_recall": avg(ans, "disagreement_recall"),
     }
     return out
 
@@ -219,6 +251,8 @@ def run_eval(system: System, items: list[GoldItem], texts: dict[str, str], *, k:
             passages=[{"article_id": h.passage.article_id, "title": h.passage.title, "outlet": h.passage.outlet,
                        "start": h.passage.start, "end": h.passage.end} for h in answer.hits],
             scores=scores, passed=passed, latency_ms=latency, condensed_question=answer.condensed_question,
+            short_answer=answer.short_answer.text if answer.short_answer else "",
+            disagreements=[asdict(d) for d in answer.disagreements],
         ))
         progress(i, len(items), "Evaluating questions")
     by_type = {t: aggregate([r for r in records if r.type == t]) for t in sorted({r.type for r in records})}

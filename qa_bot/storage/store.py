@@ -32,6 +32,7 @@ from qa_bot.storage.indexing import ArticleIndexer, OnArticle
 from qa_bot.storage.locking import OwnerLock, WriteLock
 from qa_bot.storage.recovery import Recovery, check_index, rebuild_index, remember_index_files, repair_index
 from qa_bot.storage.registry import INDEXED, ORIGIN_ADDED, ORIGIN_CORPUS, ArticleRecord, Registry
+from qa_bot.text.plural import plural
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ class Store:
                 todo.append((article, origin))
                 (report.updated if old else report.added).append(article.id)
         if todo:
-            with self._writing(f"add {len(todo)} article(s)"):
+            with self._writing(f"add {plural(len(todo), 'article')}"):
                 report.chunks_written = self._indexer.write(self.index, todo, progress, "Embedding chunks", on_article,
                                                             replacing={a.id for a, _ in todo if a.id in known})
         report.seconds = time.perf_counter() - started
@@ -236,7 +237,7 @@ class Store:
         missing = [a for a in article_ids if self.registry.get(a) is None]
         if missing:
             raise NotFoundError(f"no article with id {missing[0]!r}; `qa-bot list` shows the ids")
-        with self._writing(f"remove {len(article_ids)} article(s)"):
+        with self._writing(f"remove {plural(len(article_ids), 'article')}"):
             self._delete(list(article_ids))
         return list(article_ids)
 

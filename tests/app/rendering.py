@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
-WJ = "\u2060"
+from app_pages.markdown import BREAK
 
 
 def rendered_text(md: str) -> tuple[str, set[str]]:
@@ -17,4 +17,4 @@ def rendered_text(md: str) -> tuple[str, set[str]]:
         for tok in block.children or []:
             kinds.add(tok.type)
             out.append("\n" if tok.type in ("softbreak", "hardbreak") else tok.content)
-    return "".join(out).strip().replace(WJ, ""), kinds
+    return "".join(out).strip().replace(BREAK, ""), kinds

@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from app_pages.factory import bot_cache_key
+from app_pages.markdown import BREAK
 from qa_bot.bot import QABot
 from qa_bot.config import Settings
 from qa_bot.errors import StoreError
@@ -90,8 +91,8 @@ def markdown_of(at: AppTest) -> list[str]:
 
 
 def plain(md: str) -> str:
-    """Text as displayed: Markdown escapes and invisible word joiners removed."""
-    return re.sub(r"\\(.)", r"\1", md).replace("\u2060", "")
+    """Text as displayed: Markdown escapes and the empty pattern-breaking directives removed."""
+    return re.sub(r"\\(.)", r"\1", md.replace(BREAK, ""))
 
 
 # ---------------------------------------------------------------- chat
@@ -176,7 +177,8 @@ def test_outlet_date_and_passage_filters_restrict_the_sources(shared_bot):
     assert answer.hits and {h.passage.outlet for h in answer.hits} == {"Test Ledger"}
 
     at.multiselect[0].set_value([]).run()
-    at.date_input[0].set_value((date(2026, 1, 5), date(2026, 1, 6))).run()
+    at.date_input[0].set_value(date(2026, 1, 5)).run()
+    at.date_input[1].set_value(date(2026, 1, 6)).run()
     at.slider[0].set_value(2).run()
     ask(at, "What happened in Beijing?")
     answer = at.session_state["turns"][-1]["answer"]
@@ -203,7 +205,14 @@ def test_library_errors_are_shown_as_messages_not_tracebacks(shared_bot, monkeyp
     monkeypatch.setattr(shared_bot, "ask", broken)
     ask(at, "What did Lee say about Taiwan?")
     assert any("run `qa-bot ingest` to rebuild it" in plain(e.value) for e in at.error)
-    assert at.session_state["turns"] == [] and not at.exception
+    assert not at.exception
+    # Both questions stay in the conversation with their errors (shown again on every rerun), but
+    # nothing of them goes back to the library as history.
+    assert [t["answer"] for t in at.session_state["turns"]] == [None, None]
+    at.run()
+    assert len([e for e in at.error if "rebuild it" in plain(e.value)]) == 1 and len(at.chat_message) == 4
+    from app_pages.conversation import history_for_library
+    assert history_for_library(at.session_state["turns"]) == []
 
 
 def test_the_verified_answer_replaces_the_streamed_draft_and_its_notice_is_shown(shared_bot, monkeypatch):

@@ -31,7 +31,29 @@ def test_exports_carry_every_citation(ingested):
     assert data["turns"][0]["citations"][0]["quote"] == answer.citations[0].quote
     md = conversation_markdown(turns, now=when)
     assert "## 1. What did Lee say about Taiwan?" in md and "Test Wire" in md
-    assert f"  > {answer.citations[0].quote}" in md and "<https://testwire.example.com/" in md
+    assert f"  > {answer.citations[0].quote}" in md and "](https://testwire.example.com/" in md
+
+
+def test_markdown_export_reads_as_a_reader_expects_markers_sources_and_working_links(ingested):
+    answer = ingested.ask("What did Lee say about Taiwan?")
+    md = conversation_markdown([{"question": "What did Lee say about Taiwan?", "answer": answer}])
+    assert "\\[" not in md and "[1]" in md.split("Sources:")[0]  # the marker as written, no backslashes
+    shown, _ = rendered_text(md)
+    assert answer.text in shown  # the answer reads exactly as it was given, [1] and all
+    c = answer.citations[0]
+    tokens = [t for b in MarkdownIt("commonmark").parse(md) for t in b.children or []]
+    links = [(t.attrs["href"], tokens[i + 2].content) for i, t in enumerate(tokens) if t.type == "link_open"]
+    assert links == [(c.url, c.title)]  # the cited article's title links to it
+    assert f"- [1] {c.outlet}, {c.published}: [*{c.title}*]({c.url})" in md
+
+
+def test_a_marker_in_untrusted_text_cannot_become_a_link_in_the_export():
+    answer = SimpleNamespace(text="Read [1](javascript:x) then\n[2]: https://evil.example", citations=[],
+                             abstained=False, hits=())
+    md = conversation_markdown([{"question": "q", "answer": answer}])
+    shown, kinds = rendered_text(md)
+    assert "link_open" not in kinds and "Read [1](javascript:x) then [2]: https://evil.example" in shown
+    assert conversation_markdown([{"question": "failed", "answer": None, "error": "x"}]).count("##") == 0
 
 
 def test_markdown_export_keeps_untrusted_text_inert():

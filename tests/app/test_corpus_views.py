@@ -44,6 +44,6 @@ def test_add_messages_name_each_article_and_each_refused_input():
     assert add_messages(result) == [
         ("success", "Added “Title \\*0\\*”."), ("success", "Updated “Title \\*1\\*”."),
         ("info", "“Title \\*2\\*” is already in the index, unchanged."),
-        ("error", "upload\\:\u2060x\\.pdf\\: the PDF is encrypted"), ("error", "y\\.txt\\: empty")]
+        ("error", "upload\\:x\\.pdf\\: the PDF is encrypted"), ("error", "y\\.txt\\: empty")]
     bulk = AddResult(report=WriteReport(added=[a.id for a in arts]), articles=arts)
     assert add_messages(bulk) == [("success", "Added 8 articles.")]

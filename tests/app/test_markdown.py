@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 
 import pytest
 from markdown_it import MarkdownIt
 
-from app_pages.markdown import MarkdownEscaper, escape_markdown, highlight_markdown, markdown_link, safe_url
-from tests.app.rendering import WJ, rendered_text
+from app_pages.markdown import BREAK, MarkdownEscaper, escape_markdown, highlight_markdown, markdown_link, safe_url
+from tests.app.rendering import rendered_text
 
 NASTY = [
     "[click](javascript:alert(1)) and <https://evil.example> and [ref][1]\n\n[1]: https://evil.example",
@@ -43,11 +44,20 @@ def test_escaped_markdown_shows_the_text_literally_and_nothing_else(text):
 @pytest.mark.parametrize("text", NASTY)
 def test_escaping_also_breaks_what_streamlit_rewrites_after_parsing(text):
     out = escape_markdown(text)
-    assert not re.search(r"(?<!\\)[:$<>\[\]!`*_~|#&]", out)  # directives, math, HTML, links, emphasis...
+    # Directives, shortcodes, math, HTML, links, emphasis... (the app's own empty directive aside).
+    assert not re.search(r"(?<!\\)[:$<>\[\]!`*_~|#&]", out.replace(BREAK, ""))
     unescaped = out.replace("\\", "")
     for pattern in ("http://", "https://", "www.", "->", "<-", "--", ">=", "<=", "~="):
-        assert pattern not in unescaped  # no autolink, no typographic arrow, no emoji/icon shortcode
-    assert not re.search(r"\w@", unescaped) and not re.search(r":\w", unescaped)
+        assert pattern not in unescaped  # no autolink, no typographic arrow
+    assert not re.search(r"\w@", unescaped)
+
+
+@pytest.mark.parametrize("text", [*NASTY, "Copy https://www.example.com/a?b=1 or mail desk@example.com -> ok"])
+def test_escaping_adds_no_invisible_character_so_copied_text_is_the_source(text):
+    out = escape_markdown(text)
+    invisible = {c for c in out if unicodedata.category(c) in ("Cf", "Zl", "Zp")}
+    assert not invisible - set(text), invisible  # nothing invisible that the source did not have
+    assert rendered_text(out)[0] == expected_text(text)
 
 
 def test_escaping_a_stream_piece_by_piece_equals_escaping_it_whole():
@@ -94,7 +104,7 @@ def test_highlight_wraps_exactly_the_span_and_escapes_the_rest():
     start, end = text.index("The"), text.index(" After")
     out = highlight_markdown(text, start, end)
     spans = re.findall(r":yellow-background\[\*\*(.*?)\*\*\]", out)
-    assert [re.sub(r"\\(.)", r"\1", s).replace(WJ, "") for s in spans] == ["The quoted $words$ here."]
+    assert [re.sub(r"\\(.)", r"\1", s.replace(BREAK, "")) for s in spans] == ["The quoted $words$ here."]
     outside = re.sub(r":yellow-background\[\*\*.*?\*\*\]", "", out)
     assert not re.search(r"(?<!\\)[:$\[\]]", outside)
 

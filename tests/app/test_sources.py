@@ -34,3 +34,21 @@ def test_closest_passages_are_numbered_differently_from_citations(ingested):
     assert views[0].heading_markdown().startswith("**1\\.** ") and not views[0].cited
     assert views[0].snippet.start == views[0].snippet.end  # nothing highlighted
 
+
+
+def test_the_short_answer_is_highlighted_inside_its_quote_and_disagreements_are_listed():
+    from qa_bot.models import Answer, Citation, Disagreement, DisagreementValue, ShortAnswer
+    from app_pages.sources import citation_views, disagreement_markdown
+    quote = "Officials signed 14 agreements on Monday."
+    cit = Citation(n=1, chunk_id="a:0", article_id="a", title="T", outlet="Alpha Post", published="", url="",
+                   quote=quote, start=10, end=10 + len(quote))
+    start = 10 + quote.index("14 agreements")
+    answer = Answer(question="How many agreements?", text=quote + " [1]", citations=(cit,), abstained=False,
+                    short_answer=ShortAnswer("14 agreements", 1, start, start + len("14 agreements")),
+                    disagreements=(Disagreement("agreements", (DisagreementValue("14 agreements", (1,)),
+                                                               DisagreementValue("15 *agreements*", (2,)))),))
+    md = citation_views(answer)[0].snippet.markdown()
+    assert ":orange-background[**14 agreements**]" in md
+    assert ":yellow-background[**Officials signed**]" in md
+    block = disagreement_markdown(answer)[0]
+    assert "Sources differ on agreements" in block and "15 \\*agreements\\*" in block and "\\[2\\]" in block

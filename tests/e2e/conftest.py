@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -79,10 +80,18 @@ def browser():
         b.close()
 
 
+def foreign(url: str, app_url: str) -> bool:
+    """Whether a request for ``url`` leaves the app's own server (inline ``data:``/``blob:`` stay home)."""
+    parts = urlsplit(url)
+    return parts.scheme not in ("data", "blob", "about") and parts.netloc != urlsplit(app_url).netloc
+
+
 @pytest.fixture
-def new_page(browser):
-    """Open pages in fresh browser contexts (separate sessions); any JavaScript dialog fails the test."""
-    contexts, alerts = [], []
+def new_page(browser, app_url):
+    """Open pages in fresh browser contexts (separate sessions). Fails the test on any JavaScript dialog,
+    on any request to a host other than the app's own (offline means offline: fonts, icons, favicons,
+    downloads), and on any request the app's server answers with an error (a 404 in the console)."""
+    contexts, alerts, outside, failed = [], [], [], []
 
     def make():
         context = browser.new_context(viewport={"width": 1280, "height": 1800})
@@ -90,9 +99,13 @@ def new_page(browser):
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+        context.on("request", lambda r: foreign(r.url, app_url) and outside.append(r.url))
+        context.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
         return page
 
     yield make
     for context in contexts:
         context.close()
     assert not alerts, f"a page ran script: {alerts}"
+    assert not outside, f"requests left the app's host: {outside}"
+    assert not failed, f"requests the app answered with an error: {failed}"

@@ -185,6 +185,10 @@ def test_eval_json_validates_against_the_documented_schema(eval_cli, system, tmp
     data = json.loads(result.stdout)
     jsonschema.validate(data, json.loads(SCHEMA.read_text()))
     assert data["system"] == system and data["metrics"]["questions"] == 5
+    # The answer-form metrics are in the run, overall and per type (the fixture set has no multi question).
+    for name in ("redundancy", "short_answer_em", "short_answer_f1", "answer_passage_recall_at_5"):
+        assert isinstance(data["metrics"][name], float), name
+    assert data["metrics"]["disagreement_recall"] is None and "redundancy" in data["by_type"]["number"]
     for name in ("run.json", "summary.md", "report.html"):
         assert (tmp_path / "out" / name).stat().st_size > 200
     html = (tmp_path / "out" / "report.html").read_text()
@@ -212,6 +216,22 @@ def test_eval_compares_against_a_saved_run_and_marks_regressions(eval_cli, tmp_p
     result = eval_cli("--baseline", str(saved))
     assert result.exit_code == 0
     assert "REGRESSION" in result.stdout and "regressions against the baseline run" in result.stderr
+
+
+def test_eval_compares_against_a_run_saved_before_the_answer_form_metrics(eval_cli, tmp_path):
+    saved = tmp_path / "old.json"
+    assert eval_cli("--json").exit_code == 0
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    for name in ("redundancy", "short_answer_em", "short_answer_f1", "answer_passage_recall_at_5",
+                 "answer_passage_recall_at_k", "disagreement_recall"):
+        del run["metrics"][name]
+    run["metrics"].update(latency_p50_ms=1e9, latency_p95_ms=1e9)  # timing noise is not what this tests
+    saved.write_text(json.dumps(run))
+    result = eval_cli("--baseline", str(saved))
+    assert result.exit_code == 0, result.output
+    assert "REGRESSION" not in result.stdout and "redundancy" in result.stdout
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "| redundancy (same claim twice) | n/a | 0.000 |  |  |" in summary  # baseline n/a, no delta
 
 
 def test_eval_refuses_unknown_systems_and_bad_files(eval_cli, tmp_path):

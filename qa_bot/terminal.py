@@ -1,0 +1,103 @@
+"""What the ``qa-bot`` command line draws: progress bars, and the article list for a person, a pipe or a program.
+
+Ids are never shortened in any layout of the list: ``qa-bot show`` and ``qa-bot remove`` take them
+back, and a cut id would not resolve. At a narrow terminal the title gives way instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from qa_bot.progress import Progress as ProgressCallback
+
+from qa_bot.storage.registry import ArticleRecord
+
+#: The fields of a tab-separated line, in order (the title last: it is the free text).
+TSV_FIELDS = ("id", "published", "outlet", "title")
+#: The fewest title characters a table row shows before it drops other columns to make room.
+MIN_TITLE = 24
+_GAP = 2
+
+
+@contextmanager
+def progress_bar(console: Console, enabled: bool = True, on_demand: bool = False) -> Iterator[ProgressCallback]:
+    """A rich progress bar on ``console``, handed to the library as a ``progress(done, total, label)`` callback.
+
+    With ``on_demand`` the bar is drawn only once the library reports progress (for work that
+    usually does not happen, like the first-run build before ``ask``).
+    """
+    if not enabled:
+        yield lambda done, total, label: None
+        return
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TimeRemainingColumn(), console=console, transient=False)
+    tasks: dict[str, int] = {}
+
+    def update(done: int, total: int, label: str) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total or None)
+        bar.update(tasks[label], completed=done, total=total or None)
+
+    if not on_demand:
+        bar.start()
+    try:
+        yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+
+
+def article_record(record: ArticleRecord) -> dict:
+    """One article's metadata as ``qa-bot list --json`` prints it (everything but the text)."""
+    a = record.article
+    return {"id": a.id, "title": a.title, "outlet": a.outlet,
+            "published": a.published.isoformat() if a.published else "", "url": a.url, "author": a.author,
+            "chunks": record.n_chunks, "origin": record.origin, "source": a.source}
+
+
+def tsv_line(record: ArticleRecord) -> str:
+    """One article as a tab-separated line of :data:`TSV_FIELDS`, for ``cut``, ``grep`` and ``awk``.
+
+    Tabs and line breaks inside a field become spaces, so one article is always one line.
+    """
+    values = article_record(record)
+    return "\t".join(" ".join(str(values[name]).split()) for name in TSV_FIELDS)
+
+
+def articles_table(records: Iterable[ArticleRecord], width: int) -> Table:
+    """The articles as a table ``width`` characters wide, one line each: ids whole, long titles cut with "…".
+
+    When the title would get fewer than :data:`MIN_TITLE` characters, the origin, chunk-count, outlet and
+    date columns are left out, in that order (``--json`` has them all).
+    """
+    rows = list(records)
+    widths = {"id": max((len(r.id) for r in rows), default=2), "published": 10,
+              "outlet": min(18, max([len("outlet"), *(len(r.article.outlet) for r in rows)])),
+              "title": 0, "chunks": 6, "origin": 6}
+    for optional in ("origin", "chunks", "outlet", "published", None):
+        room = width - sum(widths.values()) - _GAP * (len(widths) - 1)
+        if room >= MIN_TITLE or optional is None:
+            break
+        del widths[optional]
+    widths["title"] = max(room, MIN_TITLE)
+    # A fixed total width, so that a terminal narrower than the minimum cuts the ends of lines (titles)
+    # instead of the table squeezing every column, ids included.
+    table = Table(box=None, padding=(0, _GAP, 0, 0), pad_edge=False, show_edge=False,
+                  width=sum(widths.values()) + _GAP * (len(widths) - 1))
+    for name, column_width in widths.items():
+        table.add_column(name, width=column_width, no_wrap=True, overflow="ellipsis",
+                         justify="right" if name == "chunks" else "left")
+    for r in rows:
+        a = r.article
+        cells = {"id": r.id, "published": a.published.isoformat() if a.published else "", "outlet": a.outlet,
+                 "title": a.title, "chunks": str(r.n_chunks), "origin": r.origin}
+        table.add_row(*(Text(cells[name]) for name in widths))
+    return table

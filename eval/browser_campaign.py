@@ -231,8 +231,10 @@ def markup_campaign(work: Path, full: bool) -> dict:
             cards = buttons.count()
             # The answer's text (an abstention has none): its [n] markers are exactly its sources, and
             # there are at most three; an article's "[7]" or "[Source: …]" would show up as an extra one.
-            markers = ({int(m) for m in re.findall(r"\[(\d+)\]", msg.get_by_test_id("stMarkdown").first.inner_text())}
-                       if shown else set())
+            # The answer is everything above its "Sources (n)" expander: the bold direct answer, the
+            # cited sentences and any "outlets differ" block.
+            answer_text = msg.inner_text().split("Sources (", 1)[0]
+            markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer_text)} if shown else set()
             if markers != set(range(1, shown + 1)) or shown > 3:
                 fake_citations += 1
                 cases.append({"article": a["id"], "sources_label": shown, "markers": sorted(markers)})

@@ -2,9 +2,9 @@
 
 Only http(s) URLs are fetched. Every connection — the first and each redirect — resolves the
 host itself and refuses loopback, private, link-local (cloud metadata), multicast and reserved
-addresses unless ``allow_private_urls`` is set; it then connects to the address it checked, so
-a name cannot resolve differently between check and use. Bodies are capped in size and the
-whole fetch in time.
+addresses, also when an IPv6 address carries one (6to4, NAT64, IPv4-mapped), unless
+``allow_private_urls`` is set; it then connects to the address it checked, so a name cannot
+resolve differently between check and use. Bodies are capped in size and the whole fetch in time.
 """
 
 from __future__ import annotations
@@ -26,18 +26,43 @@ MAX_REDIRECTS = 5
 USER_AGENT = "qa-bot/0.1 (+https://example.com/qa-bot; document ingestion)"
 
 
+# Blocks refused whatever the setting, though ``ipaddress`` calls some of them global: Teredo
+# (its client IPv4 is obfuscated and reached through a relay), deprecated site-local, "this
+# network", IETF protocol assignments and the 6to4 relay anycast.
+_NEVER = tuple(ipaddress.ip_network(n) for n in (
+    "2001::/32", "fec0::/10", "0.0.0.0/8", "192.0.0.0/24", "192.88.99.0/24"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, 6to4, NAT64, IPv4-compatible), if any."""
+    for embedded in (addr.ipv4_mapped, addr.sixtofour):
+        if embedded is not None:
+            return embedded
+    if addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):  # not :: or ::1
+        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(ip: str, allow_private: bool) -> bool:
     """True when ``ip`` is a public unicast address; with ``allow_private``, loopback and private too.
 
-    Link-local addresses (169.254.0.0/16 — where cloud metadata services live — and fe80::/10),
-    multicast, unspecified and reserved addresses are never allowed, whatever the setting.
+    An IPv6 address that carries an IPv4 one (IPv4-mapped, 6to4, NAT64 ``64:ff9b::/96``,
+    IPv4-compatible) is judged by that IPv4 address. Link-local addresses (169.254.0.0/16 — where
+    cloud metadata services live — and fe80::/10), multicast, unspecified and reserved addresses,
+    Teredo, site-local and the other blocks in ``_NEVER`` are never allowed, whatever the setting.
     """
     addr = ipaddress.ip_address(ip)
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
+    if any(addr in net for net in _NEVER if net.version == addr.version):
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(addr)) is not None:
+        return address_allowed(str(embedded), allow_private)
+    if addr.is_loopback:  # before is_reserved: ``ipaddress`` counts ::1 as reserved (it is in ::/8)
+        return allow_private
     if addr.is_unspecified or addr.is_multicast or addr.is_link_local or addr.is_reserved:
         return False
-    if allow_private and (addr.is_loopback or addr.is_private):
+    if allow_private and addr.is_private:
         return True
     return addr.is_global and not (addr.is_private or addr.is_loopback)
 

@@ -12,11 +12,14 @@ segfaulted in 4 of 4 trials while another process wrote). So:
   Chroma server — and, while it runs, a ``journal`` file whose presence at the next start means
   a write was interrupted and the index must be checked and repaired.
 
-All locks are OS-level (``flock``) and die with their process.
+All locks are OS-level (``flock``) and die with their process. None of these files is written
+through a symbolic link (which would overwrite whatever it points to), and a link or a folder in
+the place of one is a :class:`~qa_bot.errors.StoreError` that says to remove it.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from qa_bot.errors import LockedError
+from qa_bot.errors import LockedError, StoreError
 
 
 class OwnerLock:
@@ -42,7 +45,7 @@ class OwnerLock:
     _guard = threading.Lock()
 
     def __init__(self, data_dir: Path, timeout: float = 2.0) -> None:
-        self.path = str((data_dir / "owner.lock").resolve())
+        self.path = str(data_dir.resolve() / "owner.lock")  # not the file's resolve(): that follows a link
         self.owner_path = data_dir / "owner.lock.owner"
         self.timeout = timeout
         self.acquired = False
@@ -62,14 +65,18 @@ class OwnerLock:
             if entry is None:
                 lock = FileLock(self.path, thread_local=False)
                 try:
-                    lock.acquire(timeout=self.timeout)
+                    _acquire_file_lock(lock, self.timeout)
                 except Timeout:
                     raise LockedError(
-                        f"the data folder {self.owner_path.parent} is in use by {self.owner()}; close it, use "
-                        "another QA_BOT_DATA_DIR, or serve the index with `chroma run` and set QA_BOT_CHROMA_HOST "
-                        "to share it between processes"
+                        f"the data folder {self.owner_path.parent} is in use by {self.owner()}; close it and "
+                        "retry, or use another QA_BOT_DATA_DIR (the chat app shares its folder with commands unless "
+                        "QA_BOT_SHARE_INDEX=false; a Chroma server, QA_BOT_CHROMA_HOST, shares one between any processes)"
                     ) from None
-                _write_owner(self.owner_path, what)
+                try:
+                    _write_owner(self.owner_path, what)
+                except BaseException:
+                    lock.release()
+                    raise
                 entry = self._held[self.path] = [lock, 0]
             entry[1] += 1
             self.acquired = True
@@ -92,7 +99,52 @@ class OwnerLock:
 
 
 def _write_owner(path: Path, what: str) -> None:
-    path.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "what": what, "since": time.time()}))
+    _write_data_file(path, {"pid": os.getpid(), "host": socket.gethostname(), "what": what, "since": time.time()})
+
+
+def _unsafe(path: Path | str, err: OSError | None = None) -> StoreError | None:
+    """The error for a link or a folder where qa-bot keeps a file of its own (None when neither)."""
+    path = Path(path)
+    if path.is_symlink() or (err is not None and err.errno == errno.ELOOP):
+        return StoreError(f"{path} is a symbolic link; qa-bot does not write through links in its data folder — "
+                          "remove it and retry")
+    if path.is_dir() or (err is not None and err.errno == errno.EISDIR):
+        return StoreError(f"{path} is a directory where qa-bot keeps a file of its own; remove it and retry")
+    return None
+
+
+def _open_data_file(path: Path | str, flags: int) -> int:
+    """``os.open`` that never follows a final symbolic link; a link or a folder raises :class:`StoreError`."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o644)
+    except OSError as err:
+        unsafe = _unsafe(path, err)
+        if unsafe is None:
+            raise
+        raise unsafe from None
+
+
+def _write_data_file(path: Path, payload: dict, fsync: bool = False) -> None:
+    fd = _open_data_file(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        os.write(fd, json.dumps(payload).encode())
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _acquire_file_lock(lock: FileLock, timeout: float) -> None:
+    """Acquire ``lock``, first creating its file without following a link: an older filelock opens the
+    path as given (and truncates it), so a link in its place would reach another file."""
+    os.close(_open_data_file(lock.lock_file, os.O_RDWR | os.O_CREAT))
+    try:
+        lock.acquire(timeout=timeout)
+    except OSError as err:
+        unsafe = _unsafe(lock.lock_file, err)
+        if unsafe is None:
+            raise
+        raise unsafe from None
 
 
 def _describe(path: Path) -> str:
@@ -137,7 +189,7 @@ class WriteLock:
         """
         with self._thread_lock:
             try:
-                self._file_lock.acquire(timeout=self.timeout if timeout is None else timeout)
+                _acquire_file_lock(self._file_lock, self.timeout if timeout is None else timeout)
             except Timeout:
                 raise LockedError(
                     f"the data folder {self.data_dir} is being written by {self.owner()}; "
@@ -153,19 +205,10 @@ class WriteLock:
     @contextmanager
     def journal(self, what: str):
         """Mark a write in progress: the file survives a crash and triggers recovery at next open."""
-        self.journal_path.write_text(json.dumps({"what": what, "pid": os.getpid(), "since": time.time()}))
-        _fsync_file(self.journal_path)
+        _write_data_file(self.journal_path, {"what": what, "pid": os.getpid(), "since": time.time()}, fsync=True)
         yield
         self.journal_path.unlink(missing_ok=True)
 
     def interrupted(self) -> bool:
         """True when a previous write did not finish (its journal is still there)."""
         return self.journal_path.exists()
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

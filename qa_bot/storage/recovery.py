@@ -17,13 +17,16 @@ folder (embedded index) and, to repair or rebuild, the write lock and its journa
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa_bot.config import Settings
 from qa_bot.errors import StoreError
+from qa_bot.models import Article
 from qa_bot.progress import Progress
 from qa_bot.storage.index import ChunkIndex, chroma_path, make_client, remove_persistent
 from qa_bot.storage.indexing import ArticleIndexer
@@ -102,7 +105,8 @@ def repair_index(index: ChunkIndex, registry: Registry, indexer: ArticleIndexer,
 
 
 def rebuild_index(settings: Settings, client, old: ChunkIndex | None, registry: Registry, indexer: ArticleIndexer,
-                  *, embedded: bool, signature: str, progress: Progress) -> ChunkIndex:
+                  *, embedded: bool, signature: str, progress: Progress,
+                  items: list[tuple[Article, str]] | None = None) -> ChunkIndex:
     """Drop the index (the folder, or the server's collection) and write every registry article again.
 
     Args:
@@ -114,6 +118,7 @@ def rebuild_index(settings: Settings, client, old: ChunkIndex | None, registry: 
         embedded: the index is a folder on disk (deleted) rather than a server collection (dropped).
         signature: what the new vectors depend on (see ``Store.index_signature``).
         progress: progress callback.
+        items: ``(article, origin)`` pairs to write instead of the registry's articles (a restore).
 
     Returns:
         the new index.
@@ -129,9 +134,10 @@ def rebuild_index(settings: Settings, client, old: ChunkIndex | None, registry: 
             except Exception as err:  # the collection may not exist: log and carry on
                 log.info("delete_collection: %s", err)
     index = ChunkIndex(client or make_client(settings), settings.collection)
-    records = list(registry.records())
+    if items is None:
+        items = [(r.article, r.origin) for r in registry.records()]
     registry.set_meta("index_signature", signature)
-    indexer.write(index, [(r.article, r.origin) for r in records], progress, "Rebuilding the index (chunks)")
+    indexer.write(index, items, progress, "Rebuilding the index (chunks)")
     return index
 
 
@@ -163,14 +169,27 @@ def file_fingerprint(path: Path) -> str:
 def probe_in_subprocess(path: Path, collection: str, timeout: float = 120.0) -> bool:
     """Open and query the index in a child process: a damaged folder can crash the process that reads it.
 
+    The child dies with this process (see :mod:`qa_bot.storage.probe`): it gets this pid, and a
+    stdin pipe that is held open, never written, and closes when this process ends.
+
     Returns:
         True when the child (:mod:`qa_bot.storage.probe`) read and queried the collection.
     """
-    try:
-        done = subprocess.run([sys.executable, "-m", "qa_bot.storage.probe", str(path), collection],
-                              capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return False
-    if done.returncode != 0:
-        log.warning("index probe failed (exit %s): %s", done.returncode, done.stderr.decode(errors="replace")[-300:])
-    return done.returncode == 0
+    # Not subprocess.run: its communicate() would close the child's stdin at once. stderr goes
+    # to a file rather than a pipe so a chatty child cannot fill a pipe nobody reads.
+    with tempfile.TemporaryFile() as stderr:
+        child = subprocess.Popen([sys.executable, "-m", "qa_bot.storage.probe", str(path), collection, str(os.getpid())],
+                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            code = child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        finally:
+            if child.poll() is None:  # timed out, or interrupted: never leave it holding the folder
+                child.kill()
+                child.wait()
+            child.stdin.close()
+        if code != 0:
+            stderr.seek(0)
+            log.warning("index probe failed (exit %s): %s", code, stderr.read().decode(errors="replace")[-300:])
+    return code == 0

@@ -69,6 +69,57 @@ def test_link_local_metadata_and_reserved_addresses_stay_refused_with_the_allowa
     assert address_allowed(ip, allow_private=True) is False
 
 
+# Finding 12 (issue 14): IPv6 forms that carry an IPv4 address are judged by that IPv4, and the
+# reserved blocks that ``ipaddress`` calls global are refused by policy.
+EMBEDDED_AND_RESERVED = [
+    # (address, allowed by default, allowed with allow_private_urls)
+    ("2002:7f00:1::1", False, True),            # 6to4 of 127.0.0.1
+    ("2002:a9fe:a9fe::1", False, False),        # 6to4 of 169.254.169.254 (cloud metadata)
+    ("2002:a00:1::1", False, True),             # 6to4 of 10.0.0.1
+    ("2002:c058:6301::1", False, False),        # 6to4 of the 6to4 relay anycast 192.88.99.1
+    ("2002:5db8:d822::1", True, True),          # 6to4 of a public address
+    ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False, False),  # Teredo: the client IPv4 is obfuscated
+    ("2001::1", False, False),                  # Teredo
+    ("64:ff9b::7f00:1", False, True),           # NAT64 of 127.0.0.1
+    ("64:ff9b::a9fe:a9fe", False, False),       # NAT64 of 169.254.169.254
+    ("64:ff9b::5db8:d822", True, True),         # NAT64 of a public address
+    ("::7f00:1", False, True),                  # IPv4-compatible 127.0.0.1
+    ("::a9fe:a9fe", False, False),              # IPv4-compatible 169.254.169.254
+    ("::ffff:127.0.0.1", False, True),          # IPv4-mapped loopback
+    ("::ffff:169.254.169.254", False, False),   # IPv4-mapped metadata
+    ("fec0::1", False, False),                  # site-local (deprecated)
+    ("192.0.0.1", False, False), ("192.0.0.9", False, False),  # IETF protocol assignments
+    ("192.88.99.1", False, False),              # 6to4 relay anycast
+    ("100.64.0.1", False, False),               # carrier-grade NAT
+    ("198.18.0.1", False, True),                # benchmarking
+    ("0.0.0.0", False, False), ("0.1.2.3", False, False),  # "this network"
+    ("240.0.0.1", False, False), ("255.255.255.255", False, False),
+    ("::", False, False),
+    ("::1", False, True),                       # loopback
+    ("127.0.0.1", False, True), ("10.1.2.3", False, True), ("fc00::1", False, True),
+    ("fe80::1", False, False), ("ff02::1", False, False),
+    ("93.184.216.34", True, True), ("2606:4700::1111", True, True),
+]
+
+
+@pytest.mark.parametrize("ip, public, with_allowance", EMBEDDED_AND_RESERVED)
+def test_embedded_ipv4_and_reserved_blocks_are_classified_by_what_they_reach(ip, public, with_allowance):
+    assert address_allowed(ip, allow_private=False) is public
+    assert address_allowed(ip, allow_private=True) is with_allowance
+
+
+@pytest.mark.parametrize("ip", ["2002:7f00:1::1", "2002:a9fe:a9fe::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+                                "64:ff9b::a9fe:a9fe", "fec0::1", "192.0.0.9", "192.88.99.1"])
+def test_a_name_resolving_to_an_embedded_private_address_is_refused_before_connecting(ip, monkeypatch):
+    def no_connect(*a, **k):
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, **kw: [(0, 0, 0, "", (ip, port))])
+    monkeypatch.setattr(socket, "create_connection", no_connect)
+    with pytest.raises(LoaderError, match="private, loopback or reserved"):
+        fetch_article("http://news.example.com/page", settings())
+
+
 def test_loopback_is_refused_by_default_and_allowed_by_the_setting(server):
     with pytest.raises(LoaderError, match="private, loopback"):
         fetch_article(server.url("/page"), settings())

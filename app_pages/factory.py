@@ -14,10 +14,11 @@ DEFAULT_FACTORY = "app_pages.factory:default_bot"
 
 
 def default_bot():
-    """The production bot: settings from ``QA_BOT_*`` variables, the packaged embedding model."""
+    """The production bot: settings from ``QA_BOT_*`` variables, the packaged embedding model; it serves its
+    index to ``qa-bot`` commands on the same data folder while the app runs."""
     from qa_bot.bot import QABot
 
-    return QABot()
+    return QABot(serve_index=True)
 
 
 def bot_cache_key() -> tuple[tuple[str, str], ...]:

@@ -39,12 +39,16 @@ class QABot(Documents):
         settings: configuration (defaults read from ``QA_BOT_*`` environment variables).
         embedder: the embedding model; the packaged all-MiniLM-L6-v2 by default.
         client: a Chroma client to use instead of the one the settings describe (tests).
+        serve_index: this is a long-lived process (the app): serve the embedded index to ``qa-bot``
+            commands on the same data folder while it runs (unless ``QA_BOT_SHARE_INDEX=false``).
 
     Nothing heavy happens in the constructor: the index opens on first use or :meth:`open`.
     """
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, client=None) -> None:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, client=None,
+                 serve_index: bool = False) -> None:
         self.settings = settings or Settings()
+        self._serve_index = serve_index and self.settings.share_index
         self.embedder = embedder or make_embedder(self.settings.embed_model)
         self._client = client
         self._store: Store | None = None
@@ -60,7 +64,8 @@ class QABot(Documents):
         """Open (and if needed repair) the index. Safe to call more than once."""
         with self._open_lock:
             if self._store is None:
-                store = Store(self.settings, self.embedder, client=self._client)
+                store = Store(self.settings, self.embedder, client=self._client,
+                              corpus=lambda: self.corpus_articles()[0], serve=self._serve_index)
                 store.open(progress)
                 self._store = store
             return self._store.recovery

@@ -17,7 +17,7 @@ from rich.markup import escape
 from qa_bot.config import ABLATIONS, Settings
 from qa_bot.errors import QABotError
 from qa_bot.retrieval.filters import Filters
-from qa_bot.terminal import progress_bar
+from qa_bot.terminal import describe_failure, print_verification, progress_bar, stream_answer
 
 # Plain help (rich_markup_mode=None): Typer's rich panels print a type tag such as <bool> beside every
 # option, flags and --help included; plain help shows a flag as a flag and a value by its metavar.
@@ -76,10 +76,16 @@ def _settings(**overrides):
                          f"{first['msg'].removeprefix('Value error, ')}"))
 
 
-def _report_errors(errors) -> None:
-    """One ``error:`` line on stderr per refused input."""
+def _report_errors(errors, report=None) -> None:
+    """One ``error:`` line on stderr per refused input; then a ``note:`` per duplicate or kept collision."""
     for e in errors:
         err.print(f"[red]error:[/red] {escape(str(e))}")
+    if report is not None:
+        for line in report.conflicts:
+            err.print(f"[yellow]warning:[/yellow] {escape(line)}")
+        for article_id in dict.fromkeys(report.duplicates):
+            err.print(f"[yellow]note:[/yellow] article {article_id} appears more than once in the input; "
+                      "the first copy was used")
 
 
 @app.callback()
@@ -101,7 +107,7 @@ def ingest(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progres
             result = bot.ingest(progress)
     except QABotError as exc:
         _fail(exc)
-    _report_errors(result.errors)
+    _report_errors(result.errors, result.report)
     stats = bot.stats()
     out.print(f"{escape(result.report.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
     if result.errors:
@@ -128,11 +134,12 @@ def add(
             total = bot.add_inputs(inputs, progress, on_article=committed)
     except QABotError as exc:
         _fail(exc)
-    _report_errors(total.errors)
+    _report_errors(total.errors, None if json_out else total.report)
     stats = bot.stats()
     if json_out:
         print(json.dumps({"added": total.report.added, "updated": total.report.updated,
-                          "unchanged": total.report.unchanged, "chunks_written": total.report.chunks_written,
+                          "unchanged": total.report.unchanged, "duplicates": total.report.duplicates,
+                          "conflicts": total.report.conflicts, "chunks_written": total.report.chunks_written,
                           "errors": [str(e) for e in total.errors], "index": stats}, indent=2))
     elif total.articles:  # no "0 added, 0 updated…" line when every input was refused
         out.print(f"{escape(total.report.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
@@ -246,14 +253,14 @@ def ask(
         if json_out or not bot.uses_llm(answerer):
             answer, streamed = bot.ask(question, k=k, filters=filters, answerer=answerer), ""
         else:
-            answer, streamed = _stream_answer(bot, question, k, filters, answerer)
+            answer, streamed = stream_answer(out, bot, question, k, filters, answerer)
     except QABotError as exc:
         _fail(exc)
     if json_out:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
     if streamed:
-        _print_verification(answer, streamed)
+        print_verification(out, err, answer, streamed)
     else:
         out.print(escape(answer.text))
         if answer.notice:
@@ -270,37 +277,6 @@ def ask(
         for h in answer.hits[:3]:
             p = h.passage
             out.print(f"  - {escape(p.outlet)}, {p.published} — {escape(p.title)}: {escape(p.text[:160])}…")
-
-
-def _stream_answer(bot, question: str, k, filters, answerer):
-    """Print the model's words as they arrive; return the verified answer and what was printed."""
-    from qa_bot.models import Answer
-
-    printed: list[str] = []
-    answer = None
-    for item in bot.stream(question, k=k, filters=filters, answerer=answerer):
-        if isinstance(item, Answer):
-            answer = item
-        else:
-            printed.append(item)
-            out.print(escape(item), end="")
-    if printed:
-        out.print()
-    return answer, "".join(printed)
-
-
-def _print_verification(answer, streamed: str) -> None:
-    """After a streamed answer: the checked result, then the sources."""
-    if answer.notice:
-        err.print(f"[yellow]note:[/yellow] {escape(answer.notice)}")
-    if answer.text.strip() != streamed.strip():
-        out.print(f"\n[bold]Checked answer[/bold] ({escape(answer.answerer)}):")
-        out.print(escape(answer.text))
-    unsupported = [s for s in answer.sentences if not s.supported]
-    if unsupported and not answer.abstained:
-        out.print(f"\n[yellow]Not supported by the passages it cites ({len(unsupported)}):[/yellow]")
-        for s in unsupported:
-            out.print(f"  ✗ {escape(s.text)}")
 
 
 @app.command("eval")
@@ -386,12 +362,19 @@ def status() -> None:
 
 
 def run() -> None:
-    """Entry point of the ``qa-bot`` console script."""
+    """Entry point of the ``qa-bot`` console script: every failure ends as one line and an exit code."""
     try:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except QABotError as exc:  # raised outside a command's own handling (e.g. while closing)
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # never a traceback: name the failure, say where to look
+        logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
+        err.print(f"[red]error:[/red] {escape(describe_failure(exc))}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

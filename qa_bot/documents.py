@@ -6,6 +6,7 @@ articles. Every refused input comes back in :class:`AddResult` instead of stoppi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +35,12 @@ class AddResult:
     def ok(self) -> bool:
         """True when every input was read (nothing refused)."""
         return not self.errors
+
+    def take_refusals(self) -> AddResult:
+        """Move the store's refusals (an added article colliding with a corpus one) into ``errors``."""
+        self.errors.extend(self.report.refused)
+        self.report.refused = []
+        return self
 
 
 class Documents:
@@ -65,6 +72,8 @@ class Documents:
                     articles.append(replace(art, source=str(path.relative_to(folder))))
             except LoaderError as err:
                 errors.append(err)
+            except Exception as err:  # a loader bug must cost one file, never the whole corpus
+                errors.append(unexpected(str(path), err))
         return articles, errors
 
     def ingest(self, progress: Progress = no_progress) -> AddResult:
@@ -106,9 +115,11 @@ class Documents:
                 result.articles.extend(load_path(path, max_bytes=None if path.suffix == ".jsonl" else max_bytes))
             except LoaderError as err:
                 result.errors.append(err)
+            except Exception as err:  # a loader bug must cost one input, never the rest of the batch
+                result.errors.append(unexpected(str(path), err))
         if result.articles:
             result.report = self.add_articles(result.articles, progress, on_article)
-        return result
+        return result.take_refusals()
 
     def add_inputs(self, inputs: Sequence[Path | str], progress: Progress = no_progress,
                    on_article: Callable[[str, str], None] | None = None) -> AddResult:
@@ -125,7 +136,7 @@ class Documents:
         Raises:
             LockedError: another process is writing to this data folder.
         """
-        urls = [str(i) for i in inputs if str(i).lower().startswith(("http://", "https://"))]
+        urls = [str(i) for i in inputs if _URL.match(str(i))]
         paths = [i for i in inputs if str(i) not in urls]
         total = self.add_paths(paths, progress, on_article) if paths else AddResult()
         for url in urls:
@@ -143,7 +154,9 @@ class Documents:
             articles = load_bytes(data, safe_name, source=f"upload:{safe_name}")
         except LoaderError as err:
             return AddResult(errors=[err])
-        return AddResult(report=self.add_articles(articles, progress), articles=articles)
+        except Exception as err:  # a loader bug: one line for this upload
+            return AddResult(errors=[unexpected(f"upload:{safe_name}", err)])
+        return AddResult(report=self.add_articles(articles, progress), articles=articles).take_refusals()
 
     def add_text(self, text: str, *, title: str = "", outlet: str = "", url: str = "", published=None,
                  author: str = "", progress: Progress = no_progress) -> AddResult:
@@ -152,7 +165,9 @@ class Documents:
             article = load_text(text, title=title, outlet=outlet, url=url, published=published, author=author)
         except LoaderError as err:
             return AddResult(errors=[err])
-        return AddResult(report=self.add_articles([article], progress), articles=[article])
+        except Exception as err:
+            return AddResult(errors=[unexpected("pasted text", err)])
+        return AddResult(report=self.add_articles([article], progress), articles=[article]).take_refusals()
 
     def add_url(self, url: str, progress: Progress = no_progress) -> AddResult:
         """Fetch a web page (http/https, public addresses unless settings allow private) and add it."""
@@ -162,7 +177,9 @@ class Documents:
             article = fetch_article(url, self.settings)
         except LoaderError as err:
             return AddResult(errors=[err])
-        return AddResult(report=self.add_articles([article], progress), articles=[article])
+        except Exception as err:
+            return AddResult(errors=[unexpected(url[:200], err)])
+        return AddResult(report=self.add_articles([article], progress), articles=[article]).take_refusals()
 
     def remove(self, *article_ids: str) -> list[str]:
         """Delete articles and all their chunks (bundled articles come back on the next ``ingest``).
@@ -229,9 +246,19 @@ def _combine(total: AddResult, part: AddResult) -> None:
     reported the time of its file write only."""
     total.errors.extend(part.errors)
     total.articles.extend(part.articles)
-    for name in ("added", "updated", "unchanged"):
+    for name in ("added", "updated", "unchanged", "duplicates", "conflicts"):
         getattr(total.report, name).extend(getattr(part.report, name))
     total.report.chunks_written += part.report.chunks_written
+
+
+#: Anything that looks like ``scheme://`` is a URL (and refused unless http/https), never a file path.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def unexpected(source: str, err: Exception) -> LoaderError:
+    """A loader failure nobody foresaw, as the input's one-line error (the other inputs go on)."""
+    detail = f"{type(err).__name__}: {str(err)[:160]}" if str(err) else type(err).__name__
+    return LoaderError(source, f"could not be read ({detail}); check the file, or report this as a bug")
 
 
 def _size(n_bytes: int) -> str:

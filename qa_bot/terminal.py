@@ -6,10 +6,12 @@ back, and a cut id would not resolve. At a narrow terminal the title gives way i
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -55,6 +57,12 @@ def progress_bar(console: Console, enabled: bool = True, on_demand: bool = False
             bar.stop()
 
 
+def printable(text: str) -> str:
+    """``text`` without control and format characters (bidirectional overrides, zero-width marks), which
+    could make what a terminal shows differ from what is stored."""
+    return "".join(ch for ch in text if ch == " " or unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
 def article_record(record: ArticleRecord) -> dict:
     """One article's metadata as ``qa-bot list --json`` prints it (everything but the text)."""
     a = record.article
@@ -69,7 +77,7 @@ def tsv_line(record: ArticleRecord) -> str:
     Tabs and line breaks inside a field become spaces, so one article is always one line.
     """
     values = article_record(record)
-    return "\t".join(" ".join(str(values[name]).split()) for name in TSV_FIELDS)
+    return "\t".join(" ".join(printable(str(values[name])).split()) for name in TSV_FIELDS)
 
 
 def articles_table(records: Iterable[ArticleRecord], width: int) -> Table:
@@ -99,5 +107,50 @@ def articles_table(records: Iterable[ArticleRecord], width: int) -> Table:
         a = r.article
         cells = {"id": r.id, "published": a.published.isoformat() if a.published else "", "outlet": a.outlet,
                  "title": a.title, "chunks": str(r.n_chunks), "origin": r.origin}
-        table.add_row(*(Text(cells[name]) for name in widths))
+        table.add_row(*(Text(printable(cells[name])) for name in widths))
     return table
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for a failure no command foresaw: what failed and where, without a traceback."""
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return (f"{where}{exc.strerror or exc}; check that the path exists, that you may use it and that the disk "
+                "has space, then retry")
+    if isinstance(exc, sqlite3.DatabaseError):
+        return (f"the registry database failed ({exc}); run `qa-bot status` — a damaged registry is rebuilt "
+                "from the corpus folder and the kept added articles")
+    return f"{type(exc).__name__}: {str(exc)[:200]} (run with -v for details; please report it)"
+
+
+def stream_answer(out: Console, bot, question: str, k, filters, answerer):
+    """Print the model's words as they arrive; return the verified answer and what was printed."""
+    from qa_bot.models import Answer
+
+    printed: list[str] = []
+    answer = None
+    for item in bot.stream(question, k=k, filters=filters, answerer=answerer):
+        if isinstance(item, Answer):
+            answer = item
+        else:
+            printed.append(item)
+            out.print(escape(item), end="")
+    if printed:
+        out.print()
+    return answer, "".join(printed)
+
+
+def print_verification(out: Console, err: Console, answer, streamed: str) -> None:
+    """After a streamed answer: the checked result, then the sources."""
+    if answer.notice:
+        err.print(f"[yellow]note:[/yellow] {escape(answer.notice)}")
+    if answer.text.strip() != streamed.strip():
+        out.print(f"\n[bold]Checked answer[/bold] ({escape(answer.answerer)}):")
+        out.print(escape(answer.text))
+    unsupported = [s for s in answer.sentences if not s.supported]
+    if unsupported and not answer.abstained:
+        out.print(f"\n[yellow]Not supported by the passages it cites ({len(unsupported)}):[/yellow]")
+        for s in unsupported:
+            out.print(f"  ✗ {escape(s.text)}")

@@ -27,6 +27,9 @@ def _isolated_env(monkeypatch, tmp_path):
     # The learned reader is a second model: tests opt in (tests/answering/test_reader.py); the quality gate
     # (`make eval-check`) runs the real pipeline with it.
     monkeypatch.setenv("QA_BOT_READER", "false")
+    # The app serves its index to CLI commands through a local Chroma server: the tests of that opt in
+    # (tests/storage/test_shared_folder.py); elsewhere the app keeps the in-process index.
+    monkeypatch.setenv("QA_BOT_SHARE_INDEX", "false")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from datetime import date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,23 +50,55 @@ def parse_date(value: object, source: str) -> date | None:
     Raises:
         LoaderError: a value that does not start with an ISO ``YYYY-MM-DD`` date.
     """
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise LoaderError(source, f"published date must be text like 2026-01-05, not a {type(value).__name__}")
     text = str(value).strip()
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        raise LoaderError(source, f"published date {text!r} is not an ISO date; write it as YYYY-MM-DD") from None
+        raise LoaderError(source, f"published date {text[:40]!r} is not an ISO date (or no such day); write it as YYYY-MM-DD") from None
+
+
+def clean_field(value: object, name: str, source: str) -> str:
+    """A metadata value as one line of NFC text without control or format characters.
+
+    Raises:
+        LoaderError: a list, mapping or other non-scalar value, or text that is not valid Unicode.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):
+        raise LoaderError(source, f"{name} must be text, not a {type(value).__name__}; write it as a plain value")
+    text = check_unicode(str(value), name, source)
+    text = unicodedata.normalize("NFC", text)
+    return " ".join("".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch in " \t\n").split())
+
+
+def check_unicode(text: str, name: str, source: str) -> str:
+    """``text`` itself, once it is known to encode as UTF-8 (a lone surrogate such as ``\\ud83d`` does not).
+
+    Raises:
+        LoaderError: naming the field and the bad character.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = text[err.start: err.start + 1].encode("unicode_escape").decode("ascii")
+        raise LoaderError(source, f"{name} holds an unpaired surrogate ({bad}), which is not valid Unicode; "
+                                  "fix the text (e.g. a broken emoji) and retry") from None
+    return text
 
 
 def _clean_id(value: object, source: str) -> str:
     text = str(value).strip()
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
-        raise LoaderError(source, f"id {text[:40]!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", text):
+        raise LoaderError(source, f"id {text[:40]!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     return text
 
 
@@ -99,25 +132,34 @@ def make_article(
     Raises:
         LoaderError: empty or too-short text, a bad date, id or URL.
     """
-    clean = normalize_text(text or "")
+    if not isinstance(text, str):
+        raise LoaderError(source, f"text must be a string, not a {type(text).__name__}")
+    clean = normalize_text(check_unicode(text or "", "the text", source))
     if not clean:
         raise LoaderError(source, "no text found (the file or field is empty); add the article text and retry")
     if len(clean) < MIN_TEXT_CHARS:
         raise LoaderError(source, f"text is only {len(clean)} characters; an article needs at least {MIN_TEXT_CHARS}")
-    url = (url or "").strip()
-    if url and urlsplit(url).scheme.lower() not in ("http", "https"):
+    if url is not None and not isinstance(url, str):
+        raise LoaderError(source, f"url must be text like https://..., not a {type(url).__name__}")
+    url = clean_field(url, "url", source)
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if url and scheme not in ("http", "https"):
         raise LoaderError(source, f"url {url[:60]!r} is not an http(s) address; fix it or leave it empty")
-    title = " ".join(str(title or "").split()) or _title_from_text(clean)
+    title = clean_field(title, "title", source) or _title_from_text(clean)
     return Article(
         id=_clean_id(id, source) if id not in (None, "") else article_id(url, clean),
         title=title[:300],
         text=clean,
-        outlet=" ".join(str(outlet or "").split())[:200],
+        outlet=clean_field(outlet, "outlet", source)[:200],
         url=url,
         published=parse_date(published, source),
-        author=" ".join(str(author or "").split())[:200],
+        author=clean_field(author, "author", source)[:200],
         source=source,
-        extra={k: str(v) for k, v in (extra or {}).items() if v not in (None, "")},
+        extra={str(k): clean_field(v, str(k), source) for k, v in (extra or {}).items()
+               if v is not None and v != "" and isinstance(v, (str, int, float, date))},
     )
 
 

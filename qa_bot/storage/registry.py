@@ -85,6 +85,17 @@ class Registry:
             self._db.executescript("DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS chunk_fts;")
             self._db.execute("UPDATE articles SET state=?", (PENDING,))
 
+    def quick_check(self) -> str:
+        """``""`` when SQLite's ``PRAGMA quick_check`` finds the file sound, else its first complaint."""
+        try:
+            with self._lock:
+                rows = self._db.execute("PRAGMA quick_check").fetchall()
+                self._db.execute("SELECT COUNT(*) FROM articles").fetchone()
+        except sqlite3.DatabaseError as err:
+            return str(err)
+        first = str(rows[0][0]) if rows else "no answer"
+        return "" if first == "ok" else first
+
     def close(self) -> None:
         """Close the database connection."""
         with self._lock:
@@ -188,6 +199,12 @@ class Registry:
         with self._lock:
             rows = self._db.execute(sql, (origin,) if origin else ()).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
+
+    def origins(self) -> dict[str, tuple[str, str, str, str]]:
+        """``{id: (content_hash, state, origin, source)}`` of every article."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, content_hash, state, origin, source FROM articles").fetchall()
+        return {r[0]: tuple(r[1:]) for r in rows}
 
     def get(self, article_id: str) -> ArticleRecord | None:
         """One article's record in any state, or None."""

@@ -14,7 +14,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,37 +23,23 @@ import numpy as np
 
 from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder
-from qa_bot.errors import LockedError, NotFoundError
+from qa_bot.errors import LoaderError, LockedError, NotFoundError, QABotError, StoreError
 from qa_bot.ingest.chunking import Chunker
 from qa_bot.models import Article, ChunkSentences
 from qa_bot.progress import Progress, no_progress
-from qa_bot.storage.index import ChunkIndex, chroma_path, release_persistent
+from qa_bot.storage.archive import ArticleArchive
+from qa_bot.storage.index import ChunkIndex, chroma_path, connect_to, release_persistent
 from qa_bot.storage.indexing import ArticleIndexer, OnArticle
 from qa_bot.storage.locking import OwnerLock, WriteLock
 from qa_bot.storage.recovery import Recovery, check_index, rebuild_index, remember_index_files, repair_index
 from qa_bot.storage.registry import INDEXED, ORIGIN_ADDED, ORIGIN_CORPUS, ArticleRecord, Registry
+from qa_bot.storage.report import WriteReport, classify
+from qa_bot.storage.server import IndexServer, live_server
+from qa_bot.storage.restore import (archive_existing, folder_id, make_data_dir, open_registry, registry_lost,
+                                    restore_plan, write_failure)
 from qa_bot.text.plural import plural
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class WriteReport:
-    """What a write did, article by article."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    chunks_written: int = 0
-    seconds: float = 0.0
-
-    def summary(self) -> str:
-        """One line for people, e.g. ``"2 added, 0 updated, 5 unchanged; 9 chunks embedded in 1.2s"``."""
-        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
-        if self.removed:
-            parts.append(f"{len(self.removed)} removed")
-        return ", ".join(parts) + f"; {self.chunks_written} chunks embedded in {self.seconds:.1f}s"
 
 
 class Store:
@@ -63,21 +49,39 @@ class Store:
         settings: data folder, Chroma location, chunk sizes.
         embedder: the embedding model (loaded lazily).
         client: a Chroma client to use instead of the one ``settings`` describe (tests).
+        corpus: returns the corpus folder's articles; used to rebuild a lost or damaged registry.
+        serve: a long-lived owner (the app): serve the embedded index to other processes on this data
+            folder (:mod:`qa_bot.storage.server`). Any store joins such a server when it finds one.
+
+    The articles users add are also kept, one checksummed file each, in ``<data dir>/articles``
+    (:mod:`qa_bot.storage.archive`), written before they are indexed: registry and index are
+    derived data, rebuilt from the corpus and that archive when the registry is lost. On a shared
+    Chroma server the collection's name carries the data folder's id, so two data folders on one
+    server never see or delete each other's chunks (replicas share one data folder, hence one
+    collection).
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder, client=None) -> None:
-        self.settings = settings
-        self.embedder = embedder
+    def __init__(self, settings: Settings, embedder: Embedder, client=None,
+                 corpus: Callable[[], Sequence[Article]] | None = None, serve: bool = False) -> None:
         self._client = client
         self._external_client = client is not None or bool(settings.chroma_host)
         self.data_dir = settings.data_dir
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_data_dir(self.data_dir)
+        if self._external_client:
+            settings = settings.model_copy(update={"collection": f"{settings.collection}-{folder_id(self.data_dir)}"})
+        self.settings = settings
+        self.embedder = embedder
         self.lock = WriteLock(self.data_dir, timeout=settings.lock_timeout_s)
         self.owner = OwnerLock(self.data_dir, timeout=settings.lock_timeout_s)
-        self.registry = Registry(self.data_dir / "registry.sqlite3")
+        self.registry: Registry | None = None  # opened by open(), which may have to restore it
+        self.archive = ArticleArchive(self.data_dir / "articles")
+        self._corpus = corpus
         self.index: ChunkIndex | None = None
         self.recovery = Recovery()
-        self._indexer = ArticleIndexer(settings, embedder, self.registry)
+        self._indexer = ArticleIndexer(settings, embedder, None)
+        self._serve = serve
+        self.server: IndexServer | None = None
+        self.joined: tuple[str, int] | None = None  # the address of another process's index server, once joined
         self._visible: set[str] = set()
         self._generation = -1
         self._refresh_lock = threading.Lock()
@@ -114,16 +118,46 @@ class Store:
         rec = Recovery()
         persistent = not self._external_client
         if persistent:
-            self.owner.acquire(f"{Path(sys.argv[0]).name} {' '.join(sys.argv[1:2])}".strip())
+            try:
+                self.owner.acquire(f"{Path(sys.argv[0]).name} {' '.join(sys.argv[1:2])}".strip())
+            except LockedError:
+                self.joined = live_server(self.data_dir)
+                if self.joined is None:
+                    raise
+                self._client, self._external_client, persistent = connect_to(*self.joined), True, False
         try:
-            return self._open(rec, persistent, started, progress)
+            rec = self._open(rec, persistent, started, progress)
+            if persistent and self._serve:
+                self._start_server()
+            return rec
         except BaseException:
+            self._stop_server()
             self.owner.release()
             raise
 
+    def _start_server(self) -> None:
+        """Hand the embedded folder to a local index server this process owns (see :mod:`qa_bot.storage.server`)."""
+        path = chroma_path(self.settings)
+        self.index = None
+        release_persistent(path)
+        self.server = IndexServer(self.data_dir, path)
+        port = self.server.start()
+        self._client, self._external_client = connect_to("127.0.0.1", port), True
+        self.index = ChunkIndex(self._client, self.settings.collection)
+
+    def _stop_server(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
     def _open(self, rec: Recovery, persistent: bool, started: float, progress: Progress) -> Recovery:
+        self.registry, registry_problem = open_registry(self.data_dir / "registry.sqlite3")
+        self._indexer.registry = self.registry
         self.index, rec.reason = check_index(self.settings, self._client, self.registry, embedded=persistent,
                                              interrupted=self.lock.interrupted())
+        if registry_lost(self.registry, self.archive, self.index, registry_problem, rec.reason):
+            self._restore(rec, registry_problem, persistent, progress)
+            return self._opened(rec, started)
         rec.rebuilt = bool(rec.reason)
         signature = self.registry.get_meta("index_signature")
         if not rec.rebuilt and signature and signature != self.index_signature and self.registry.total_chunks():
@@ -139,11 +173,27 @@ class Store:
             self._repair(rec, progress)
         if not signature or rec.rebuilt:
             self.registry.set_meta("index_signature", self.index_signature)
+        return self._opened(rec, started)
+
+    def _opened(self, rec: Recovery, started: float) -> Recovery:
         self._remember_files()
+        archive_existing(self.registry, self.archive)
         rec.seconds = time.perf_counter() - started
         self.recovery = rec
         self._reload_visible(force=True)
         return rec
+
+    def _restore(self, rec: Recovery, problem: str, persistent: bool, progress: Progress) -> None:
+        """Rebuild registry and index from the archive of added articles plus the corpus folder."""
+        items, rec.reason = restore_plan(self.archive, self._corpus, problem)
+        rec.rebuilt = True
+        log.warning("restoring: %s", rec.reason)
+        with self._writing("restore the registry"):
+            old, self.index = self.index, None
+            self.index = rebuild_index(self.settings, self._client, old, self.registry, self._indexer,
+                                       embedded=persistent, signature=self.index_signature, progress=progress,
+                                       items=items)
+        self.registry.set_meta("archive", "1")
 
     def _repair(self, rec: Recovery, progress: Progress) -> None:
         try:
@@ -164,10 +214,15 @@ class Store:
             self._depth += 1
             try:
                 if self._depth == 1:
-                    with self.lock.journal(what):
-                        yield
-                        self._remember_files()
-                    self.registry.bump_generation()
+                    try:
+                        with self.lock.journal(what):
+                            yield
+                            self._remember_files()
+                        self.registry.bump_generation()
+                    except QABotError:
+                        raise
+                    except Exception as err:  # a full disk, a damaged file: one line; the journal makes the next open repair
+                        raise StoreError(write_failure(self.data_dir, what, err)) from None
                 else:
                     yield
             finally:
@@ -192,21 +247,13 @@ class Store:
         """
         started = time.perf_counter()
         report = WriteReport()
-        known = self.registry.hashes()
-        todo: list[tuple[Article, str]] = []
-        seen: set[str] = set()
-        for article in articles:
-            if article.id in seen:
-                continue
-            seen.add(article.id)
-            old = known.get(article.id)
-            if old and old[0] == article.content_hash and old[1] == INDEXED:
-                report.unchanged.append(article.id)
-            else:
-                todo.append((article, origin))
-                (report.updated if old else report.added).append(article.id)
-        if todo:
-            with self._writing(f"add {plural(len(todo), 'article')}"):
+        articles = list(articles)
+        with self._writing(f"add {plural(len(articles), 'article')}"):
+            known = self.registry.origins()  # read under the lock: a write that waited sees the one before it
+            todo = classify(articles, origin, known, report)
+            if todo:
+                if origin == ORIGIN_ADDED:
+                    self.archive.write(a for a, _ in todo)  # the user's data is on disk before anything is indexed
                 report.chunks_written = self._indexer.write(self.index, todo, progress, "Embedding chunks", on_article,
                                                             replacing={a.id for a, _ in todo if a.id in known})
         report.seconds = time.perf_counter() - started
@@ -244,6 +291,7 @@ class Store:
     def _delete(self, article_ids: list[str]) -> None:
         self.index.delete_articles(article_ids)
         self.registry.delete(article_ids)
+        self.archive.remove(article_ids)
 
     # ------------------------------------------------------------ reads
 
@@ -329,6 +377,12 @@ class Store:
 
     def close(self) -> None:
         """Release the registry and, for an embedded index, the folder (other processes may then open it)."""
-        self.registry.close()
+        serving = self.server is not None
+        self._stop_server()
+        if self.registry is not None:
+            if serving:  # the server wrote the folder: its files as it left them are the clean state
+                remember_index_files(self.registry, chroma_path(self.settings))
+            self.registry.close()
         if self.owner.release() and not self._external_client:
             release_persistent(chroma_path(self.settings))
+

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     support_threshold: float | None = Field(
         default=None, description="Below this support the answerer abstains (default: the calibrated value).")
     max_upload_mb: float = Field(default=20.0, gt=0)
+    max_article_chars: int = Field(default=1_000_000, ge=1_000, description="Longest article text accepted "
+                                   "(a bound on chunking and embedding one input; split longer documents).")
     allow_private_urls: bool = Field(default=False, description="Let URL ingest reach loopback/private hosts.")
     url_timeout_s: float = Field(default=10.0, gt=0)
     lock_timeout_s: float = Field(default=2.0, ge=0, description="How long a writer waits for the data-dir lock.")

@@ -74,7 +74,7 @@ class Documents:
                 errors.append(err)
             except Exception as err:  # a loader bug must cost one file, never the whole corpus
                 errors.append(unexpected(str(path), err))
-        return articles, errors
+        return self._within_bounds(articles, errors), errors
 
     def ingest(self, progress: Progress = no_progress) -> AddResult:
         """Sync the corpus folder into the index: embed new/changed articles, drop deleted ones."""
@@ -102,8 +102,24 @@ class Documents:
 
     def add_articles(self, articles: Sequence[Article], progress: Progress = no_progress,
                      on_article: Callable[[str, str], None] | None = None) -> WriteReport:
-        """Add validated articles (kept in the data folder, so a rebuild never loses them)."""
-        return self.store.add(articles, ORIGIN_ADDED, progress, on_article)
+        """Add validated articles (kept in the data folder, so a rebuild never loses them); articles over
+        ``max_article_chars`` are refused in the report."""
+        refused: list[LoaderError] = []
+        report = self.store.add(self._within_bounds(articles, refused), ORIGIN_ADDED, progress, on_article)
+        report.refused.extend(refused)
+        return report
+
+    def _within_bounds(self, articles: Sequence[Article], errors: list[LoaderError]) -> list[Article]:
+        """The articles short enough to chunk and embed in bounded time; a refusal for each other one."""
+        limit = self.settings.max_article_chars
+        keep = []
+        for a in articles:
+            if len(a.text) > limit:
+                errors.append(LoaderError(a.source or a.id, f"the text is {len(a.text):,} characters, over the "
+                                          f"{limit:,} limit for one article (QA_BOT_MAX_ARTICLE_CHARS); split it"))
+            else:
+                keep.append(a)
+        return keep
 
     def add_paths(self, paths: Sequence[Path | str], progress: Progress = no_progress,
                   on_article: Callable[[str, str], None] | None = None) -> AddResult:
@@ -117,6 +133,7 @@ class Documents:
                 result.errors.append(err)
             except Exception as err:  # a loader bug must cost one input, never the rest of the batch
                 result.errors.append(unexpected(str(path), err))
+        result.articles = self._within_bounds(result.articles, result.errors)
         if result.articles:
             result.report = self.add_articles(result.articles, progress, on_article)
         return result.take_refusals()

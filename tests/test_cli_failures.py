@@ -196,3 +196,16 @@ def test_a_full_disk_is_one_line_and_loses_nothing(tmp_path, corpus_dir):
         assert qa("add", "-q", str(docs)).returncode == 0
     finally:
         subprocess.run(["umount", "-l", str(mount)])
+
+
+def test_an_article_too_long_to_chunk_in_bounded_time_is_refused_and_the_rest_added(main, tmp_path):
+    """Finding 4: a 5 MB one-line text ran for minutes under the write lock; now it is one line at once."""
+    big = tmp_path / "one-line.txt"
+    big.write_text("word " * 1_000_000)
+    good = tmp_path / "good.txt"
+    good.write_text(BODY)
+    code, out, err = main("add", "-q", big, good)
+    assert code == 2
+    [error] = _errors(err)
+    assert str(big) in error and "QA_BOT_MAX_ARTICLE_CHARS" in error
+    assert "1 added" in out

@@ -13,6 +13,9 @@ group leaves nothing half-visible and the next open's repair finishes it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
 
 from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder, embed_with_spans
@@ -68,26 +71,31 @@ class ArticleIndexer:
         Returns:
             the number of chunks written.
         """
-        replacing = replacing or set()
-        chunked = [(a, o, self.chunker.split(a)) for a, o in items]
-        total = sum(len(c) for _, _, c in chunked)
         done = 0
+        groups = self.groups(items)
+        total = sum(len(c) for g in groups for _, _, c in g)
         progress(0, total, label)
-        group: list[tuple[Article, str, list[Chunk]]] = []
-        group_size = max(self.settings.embed_batch_size * 4, 64)
-        for item in chunked:
-            group.append(item)
-            if sum(len(c) for _, _, c in group) >= group_size:
-                done += self._write_group(index, group, replacing, on_article)
-                progress(done, total, label)
-                group = []
-        if group:
-            done += self._write_group(index, group, replacing, on_article)
+        for group in groups:
+            done += self.commit(index, self.prepare(group), replacing or set(), on_article)
             progress(done, total, label)
         return done
 
-    def _write_group(self, index: ChunkIndex, group: list[tuple[Article, str, list[Chunk]]], replacing: set[str],
-                     on_article: OnArticle | None) -> int:
+    def groups(self, items: list[tuple[Article, str]]) -> list[list[tuple[Article, str, list[Chunk]]]]:
+        """The items chunked, in groups of about ``4 x embed_batch_size`` chunks (at least 64)."""
+        out: list[list[tuple[Article, str, list[Chunk]]]] = []
+        group: list[tuple[Article, str, list[Chunk]]] = []
+        group_size = max(self.settings.embed_batch_size * 4, 64)
+        for article, origin in items:
+            group.append((article, origin, self.chunker.split(article)))
+            if sum(len(c) for _, _, c in group) >= group_size:
+                out.append(group)
+                group = []
+        if group:
+            out.append(group)
+        return out
+
+    def prepare(self, group: list[tuple[Article, str, list[Chunk]]]) -> PreparedGroup:
+        """Embed a group's chunks and their sentences — the slow part, which needs no lock."""
         titles = {a.id: a.title for a, _, _ in group}
         chunks = [c for _, _, cs in group for c in cs]
         rel_spans = [s for a, _, cs in group for s in chunk_sentence_spans(a.text, cs)]
@@ -97,12 +105,25 @@ class ArticleIndexer:
             self.embedder, [embedding_text(titles[c.article_id], c.text) for c in chunks],
             [[(s + d, e + d) for s, e in spans] for spans, d in zip(rel_spans, shifts)],
             batch_size=self.settings.embed_batch_size)
-        self.registry.mark_pending(group, {c.id: (rel_spans[i], sentence_vectors[i]) for i, c in enumerate(chunks)})
+        return PreparedGroup(group, {c.id: i for i, c in enumerate(chunks)}, vectors,
+                             {c.id: (rel_spans[i], sentence_vectors[i]) for i, c in enumerate(chunks)})
+
+    def commit(self, index: ChunkIndex, prepared: PreparedGroup, replacing: set[str],
+               on_article: OnArticle | None = None) -> int:
+        """Write a prepared group: registry rows as pending, chunks upserted, then the articles visible.
+
+        The caller holds the write lock. Returns the number of chunks written.
+        """
+        group = prepared.group
+        if not group:
+            return 0
+        chunks = [c for _, _, cs in group for c in cs]
+        self.registry.mark_pending(group, {c.id: prepared.sentences[c.id] for c in chunks})
         stale = [a.id for a, _, _ in group]
         index.delete_articles(stale)  # a replaced article may now have fewer chunks
         meta = {a.id: chunk_metadata(a) for a, _, _ in group}
         index.upsert(
-            [c.id for c in chunks], vectors, [c.text for c in chunks],
+            [c.id for c in chunks], prepared.vectors[[prepared.rows[c.id] for c in chunks]], [c.text for c in chunks],
             [dict(meta[c.article_id], n=c.n, start=c.start, end=c.end) for c in chunks],
         )
         self.registry.mark_indexed(stale)
@@ -110,6 +131,28 @@ class ArticleIndexer:
             for aid in stale:
                 on_article(aid, "updated" if aid in replacing else "added")
         return len(chunks)
+
+
+@dataclass
+class PreparedGroup:
+    """A group of articles with their chunks embedded, ready to :meth:`ArticleIndexer.commit`.
+
+    ``group`` may be narrowed (``only``) before the commit; the vectors stay addressed by chunk id.
+    """
+
+    group: list[tuple[Article, str, list[Chunk]]]
+    rows: dict[str, int]
+    vectors: np.ndarray
+    sentences: dict[str, tuple]
+
+    def only(self, article_ids: set[str]) -> PreparedGroup:
+        """The same group restricted to these articles."""
+        return PreparedGroup([g for g in self.group if g[0].id in article_ids], self.rows, self.vectors, self.sentences)
+
+    @property
+    def n_chunks(self) -> int:
+        """Chunks in the group."""
+        return sum(len(c) for _, _, c in self.group)
 
 
 def chunk_sentence_spans(text: str, chunks: list[Chunk]) -> list[list[tuple[int, int]]]:

@@ -33,20 +33,31 @@ class WriteReport:
         return ", ".join(parts) + f"; {self.chunks_written} chunks embedded in {self.seconds:.1f}s"
 
 
-def classify(articles: list[Article], origin: str, known: dict, report: WriteReport) -> list[tuple[Article, str]]:
-    """What to write; duplicates, unchanged articles and corpus/added collisions go to ``report``."""
+def classify(articles: list[Article], origin: str, known: dict, report: WriteReport,
+             final: WriteReport | None = None) -> list[tuple[Article, str]]:
+    """What to write; duplicates, unchanged articles and corpus/added collisions go to ``report``.
+
+    Args:
+        articles: the input, in order.
+        origin: ``added`` or ``corpus``.
+        known: :meth:`Registry.origins` as read now.
+        report: where every outcome goes.
+        final: for a first pass without the lock — duplicates, collisions and unchanged articles are
+            final and go here; what is left to write is classified again, under the lock, later.
+    """
+    final = final or report
     todo: list[tuple[Article, str]] = []
     seen: set[str] = set()
     for article in articles:
         if article.id in seen:
-            report.duplicates.append(article.id)
+            final.duplicates.append(article.id)
             continue
         seen.add(article.id)
         old = known.get(article.id)  # (content_hash, state, origin, source)
         if old and old[2] != origin:
-            _collision(article, origin, old[3], report)
+            _collision(article, origin, old[3], final)
         elif old and old[0] == article.content_hash and old[1] == INDEXED:
-            report.unchanged.append(article.id)
+            final.unchanged.append(article.id)
         else:
             todo.append((article, origin))
             (report.updated if old else report.added).append(article.id)

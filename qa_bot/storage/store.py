@@ -247,15 +247,22 @@ class Store:
         """
         started = time.perf_counter()
         report = WriteReport()
-        articles = list(articles)
-        with self._writing(f"add {plural(len(articles), 'article')}"):
-            known = self.registry.origins()  # read under the lock: a write that waited sees the one before it
-            todo = classify(articles, origin, known, report)
-            if todo:
+        todo = classify(list(articles), origin, self.registry.origins(), WriteReport(), report)
+        groups = self._indexer.groups(todo)  # chunking and embedding need no lock: only writing does
+        total, done = sum(len(c) for g in groups for _, _, c in g), 0
+        progress(0, total, "Embedding chunks")
+        for group in groups:
+            prepared = self._indexer.prepare(group)
+            with self._writing(f"add {plural(len(group), 'article')}"):
+                known = self.registry.origins()  # read under the lock: a write that waited sees the one before it
+                still = classify([a for a, _, _ in group], origin, known, report)
+                prepared = prepared.only({a.id for a, _ in still})
                 if origin == ORIGIN_ADDED:
-                    self.archive.write(a for a, _ in todo)  # the user's data is on disk before anything is indexed
-                report.chunks_written = self._indexer.write(self.index, todo, progress, "Embedding chunks", on_article,
-                                                            replacing={a.id for a, _ in todo if a.id in known})
+                    self.archive.write(a for a, _, _ in prepared.group)  # on disk before anything is indexed
+                report.chunks_written += self._indexer.commit(self.index, prepared, {a.id for a, _ in still
+                                                                                    if a.id in known}, on_article)
+            done += sum(len(c) for _, _, c in group)
+            progress(done, total, "Embedding chunks")
         report.seconds = time.perf_counter() - started
         return report
 

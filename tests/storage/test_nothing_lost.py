@@ -151,18 +151,52 @@ def test_a_write_reports_duplicates_in_its_input(settings):
     store.close()
 
 
-def test_serialised_writers_report_what_really_happened(settings):
-    """Finding 10: a write that waited for another sees what that one wrote ("updated", not "added")."""
-    first = Store(settings, HashEmbedder())
-    first.open()
-    articles = [load_text(f"{NOTE} Number {i}.", url=f"https://example.org/{i}") for i in range(6)]
-    old = first.registry.origins
-    first.registry.origins = lambda: {}  # as if it had read the registry before another writer committed
-    first.add(articles[:3])
-    first.registry.origins = old
-    report = first.add(articles[:3] + articles[3:])
-    assert sorted(report.unchanged) == sorted(a.id for a in articles[:3]) and len(report.added) == 3
-    first.close()
+def test_concurrent_writers_report_what_really_happened(settings):
+    """Finding 10: two adds of overlapping sets, serialised by the lock, used to both say "N added"."""
+    import threading
+
+    articles = [load_text(f"{NOTE} Number {i}.", url=f"https://example.org/{i}") for i in range(450)]
+    settings = settings.model_copy(update={"lock_timeout_s": 60.0})  # the second writer waits for the first
+    stores = [Store(settings, HashEmbedder()) for _ in range(2)]
+    for s in stores:
+        s.open()
+    reports = [None, None]
+    start = threading.Barrier(2)
+
+    def run(n, part):
+        start.wait()
+        reports[n] = stores[n].add(part)
+
+    threads = [threading.Thread(target=run, args=(0, articles[:300])),
+               threading.Thread(target=run, args=(1, articles[150:]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    added = reports[0].added + reports[1].added
+    assert sorted(added) == sorted(a.id for a in articles), "each article reported added exactly once"
+    assert len(reports[0].unchanged) + len(reports[1].unchanged) == 150
+    assert stores[0].stats()["articles"] == 450
+    for s in stores:
+        s.close()
+
+
+def test_embedding_runs_outside_the_write_lock(settings):
+    """Finding 4: chunk and embed without the lock; hold it only to write (other writers are not blocked)."""
+    embedder = HashEmbedder()
+    store = Store(settings, embedder)
+    store.open()
+    held = []
+    original = embedder.embed
+
+    def spy(texts, *args, **kwargs):
+        held.append(store.lock._file_lock.is_locked)
+        return original(texts, *args, **kwargs)
+
+    embedder.embed = spy
+    store.add([load_text(f"{NOTE} Number {i}.", url=f"https://example.org/{i}") for i in range(20)])
+    assert held and not any(held)
+    store.close()
 
 
 def test_the_same_text_in_nfc_and_nfd_is_one_unchanged_article(settings):

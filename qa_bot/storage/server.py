@@ -11,6 +11,7 @@ exits the server goes with it, and the folder is an ordinary embedded folder aga
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import json
 import logging
@@ -20,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -83,11 +85,9 @@ class IndexServer:
         self.chroma_dir.mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
         log_path = self.data_dir / "index-server.log"
-        with open(log_path, "wb") as log_file:
-            self._proc = subprocess.Popen(
-                [_chroma_command(), "run", "--host", HOST, "--port", str(self.port), "--path", str(self.chroma_dir)],
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+        command = [_chroma_command(), "run", "--host", HOST, "--port", str(self.port), "--path", str(self.chroma_dir)]
+        self._proc = _spawn_from_keeper(command, log_path)
+        atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while not _reachable(self.port, 0.5):
             if self._proc.poll() is not None or time.monotonic() > deadline:
@@ -113,6 +113,35 @@ class IndexServer:
                 self._proc.kill()
                 self._proc.wait()
         self._proc = None
+
+
+def _spawn_from_keeper(command: list[str], log_path: Path) -> subprocess.Popen:
+    """Start ``command`` from a thread that lives as long as this process.
+
+    ``PR_SET_PDEATHSIG`` fires when the *thread* that forked the child ends, and the app runs each
+    script run in a short-lived thread: so the child is forked by a keeper thread that never returns
+    (it waits on the child), and the signal comes only when the whole process is gone.
+    """
+    started: dict = {}
+    ready = threading.Event()
+
+    def keep() -> None:
+        try:
+            with open(log_path, "wb") as log_file:
+                started["proc"] = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+        except OSError as err:
+            started["error"] = err
+        ready.set()
+        if "proc" in started:
+            started["proc"].wait()
+
+    threading.Thread(target=keep, name="qa-bot-index-server", daemon=True).start()
+    ready.wait()
+    if "error" in started:
+        raise StoreError(f"cannot start the index server ({started['error']}); reinstall with `make install`")
+    return started["proc"]
 
 
 def live_server(data_dir: Path) -> tuple[str, int] | None:

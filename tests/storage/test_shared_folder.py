@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -28,8 +29,10 @@ def app_bot(tmp_path, corpus_dir, monkeypatch):
     monkeypatch.setenv("QA_BOT_SHARE_INDEX", "true")
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus_dir, embed_model="hashing")
     bot = QABot(settings, embedder=make_embedder("hashing"), serve_index=True)
-    bot.open()
-    bot.ingest()
+    # Opened in a thread that ends at once, as the app opens it in a script run: the server must outlive it.
+    opener = threading.Thread(target=lambda: (bot.open(), bot.ingest()))
+    opener.start()
+    opener.join(120)
     yield bot
     bot.close()
 
@@ -94,3 +97,49 @@ def test_without_a_server_a_second_owner_is_still_refused_clearly(tmp_path, corp
         assert refused.returncode == 4 and "is in use by" in refused.stderr
     finally:
         owner.close()
+
+
+APP = """
+import sys, time
+from qa_bot.bot import QABot
+from qa_bot.config import Settings
+from qa_bot.embeddings import make_embedder
+bot = QABot(Settings(embed_model="hashing"), embedder=make_embedder("hashing"), serve_index=True)
+bot.open()
+bot.ingest()
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_app_takes_its_server_with_it_and_the_folder_works_after(tmp_path, corpus_dir):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
+    env.update(QA_BOT_DATA_DIR=str(tmp_path / "data"), QA_BOT_CORPUS_DIR=str(corpus_dir), QA_BOT_SHARE_INDEX="true")
+    app = subprocess.Popen([sys.executable, "-c", APP], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert app.stdout.readline().strip() == "ready"
+        server_pid = json.loads((tmp_path / "data" / SERVER_FILE).read_text())["pid"]
+        assert _qa(tmp_path, corpus_dir, "add", "-q", str(_doc(tmp_path))).returncode == 0
+    finally:
+        app.kill()
+        app.wait()
+    deadline = time.monotonic() + 20
+    while _alive(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(server_pid), "the index server outlived the app that owned it"
+    status = _qa(tmp_path, corpus_dir, "status")
+    assert status.returncode == 0 and "articles:   5" in status.stdout, status.stderr
+
+
+def _doc(tmp_path):
+    path = tmp_path / "late.txt"
+    path.write_text(BODY.format(topic="the ferry timetable"))
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

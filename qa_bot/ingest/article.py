@@ -60,7 +60,10 @@ def parse_date(value: object, source: str) -> date | None:
         raise LoaderError(source, f"published date must be text like 2026-01-05, not a {type(value).__name__}")
     text = str(value).strip()
     try:
-        return date.fromisoformat(text[:10])
+        day = date.fromisoformat(text[:10])
+        if text[10:11] in ("T", "t", " ") and text[11:12].isdigit():  # a time too: it must be a real one
+            datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))  # (+99:00 is not)
+        return day
     except ValueError:
         raise LoaderError(source, f"published date {text[:40]!r} is not an ISO date (or no such day); write it as YYYY-MM-DD") from None
 

@@ -7,6 +7,9 @@ chunk is embedded together with its article's title (see :func:`embedding_text`)
 
 from __future__ import annotations
 
+import re
+from array import array
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +17,7 @@ from qa_bot.models import Article, Chunk
 from qa_bot.text.sentences import sentence_spans
 
 TokenCounter = Callable[[str], int]
+_SPACE = re.compile(" ")
 
 
 def approx_token_count(text: str) -> int:
@@ -58,8 +62,7 @@ class Chunker:
         budget = self.max_tokens - (self.count_tokens(article.title) + 1 if article.title else 0)
         budget = max(budget, 16)
         target = min(self.target_tokens, budget)
-        units = [u for s, e in sentence_spans(text) for u in self._fit(text, s, e, budget)]
-        sizes = [self.count_tokens(text[s:e]) for s, e in units]
+        units, sizes = self._units(text, budget)
         chunks: list[Chunk] = []
         i = 0
         while i < len(units):
@@ -79,29 +82,93 @@ class Chunker:
             i = j - back
         return chunks
 
-    def _fit(self, text: str, start: int, end: int, budget: int) -> list[tuple[int, int]]:
-        """A sentence as one unit, or cut at spaces into pieces that fit the budget."""
-        if self.count_tokens(text[start:end]) <= budget:
-            return [(start, end)]
+    def _units(self, text: str, budget: int) -> tuple[list[tuple[int, int]], list[int]]:
+        """The sentences, long ones cut into pieces (see :meth:`_fit`), and their token counts."""
+        units: list[tuple[int, int]] = []
+        sizes: list[int] = []
+        for start, end in sentence_spans(text):
+            tokens = self.count_tokens(text[start:end])
+            if tokens <= budget:
+                units.append((start, end))
+                sizes.append(tokens)
+            else:
+                pieces = self._fit(text, start, end, budget, tokens)
+                units.extend(pieces)
+                sizes.extend(self.count_tokens(text[s:e]) for s, e in pieces)
+        return units, sizes
+
+    def _fit(self, text: str, start: int, end: int, budget: int, tokens: int) -> list[tuple[int, int]]:
+        """A sentence of ``tokens`` (over the budget) cut at spaces into pieces that fit the budget."""
+        spaces = array("q", (m.start() for m in _SPACE.finditer(text, start, end)))
         pieces: list[tuple[int, int]] = []
-        pos = start
+        pos, width = start, (end - start) * budget // tokens  # the first piece's length, estimated
         while pos < end:
-            lo, hi = pos + 1, end
-            while lo < hi:  # the longest prefix [pos, cut) that fits
-                mid = (lo + hi + 1) // 2
-                if self.count_tokens(text[pos:mid]) <= budget:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            cut = lo
-            if cut < end:
-                space = text.rfind(" ", pos + 1, cut + 1)
-                cut = space if space > pos else cut
+            cut = self._cut(text, pos, end, spaces, budget, pos + width)
             piece_end = cut
             while piece_end > pos and text[piece_end - 1].isspace():
                 piece_end -= 1
             pieces.append((pos, piece_end))
+            width = cut - pos  # the next piece is probably about as long
             pos = cut
             while pos < end and text[pos].isspace():
                 pos += 1
         return pieces
+
+    def _cut(self, text: str, pos: int, end: int, spaces: array, budget: int, guess: int) -> int:
+        """Where the piece from ``pos`` ends: at the last space (or ``end``) up to which it fits the
+        budget, or inside the first word when that word alone does not fit.
+
+        For a count that grows with the text this is where bisecting ``[pos, end]`` lands, but the
+        probes stay near ``guess``: bisecting probes half the remaining text first, which made a long
+        sentence cost a quadratic number of counted characters (issue 14).
+        """
+        def fits(x: int) -> bool:
+            return self.count_tokens(text[pos:x]) <= budget
+
+        reach, over = max(2 * (guess - pos), 64), end + 1  # text[pos:over] is known not to fit
+
+        def fits_within_reach(x: int) -> bool:
+            # A word boundary far past the guess (words can be long) is ruled out by a probe at ``reach``.
+            nonlocal reach, over
+            while over > end and x - pos > reach:
+                if fits(pos + reach):
+                    reach *= 2
+                else:
+                    over = pos + reach
+            return x < over and fits(x)
+
+        first = bisect_right(spaces, pos)  # the word boundaries after pos: spaces[first:], then end
+
+        def boundary(k: int) -> int:
+            return spaces[k] if k < len(spaces) else end
+
+        k = _last_fitting(lambda k: fits_within_reach(boundary(k)), first, len(spaces), bisect_right(spaces, guess) - 1)
+        if k >= first:
+            return boundary(k)
+        return max(pos + 1, _last_fitting(fits, pos + 1, min(boundary(first), over) - 1, guess))
+
+
+def _last_fitting(fits: Callable[[int], bool], lo: int, hi: int, guess: int) -> int:
+    """The largest ``x`` in ``[lo, hi]`` with ``fits(x)``, or ``lo - 1`` if there is none.
+
+    ``fits`` must hold up to some point and fail after it. The search starts at ``guess`` and widens in
+    doubling steps until it brackets the answer, then bisects: probes stay close to the answer.
+    """
+    if hi < lo:
+        return lo - 1
+    good, bad = lo - 1, hi + 1  # fits(good) holds (or good is below the range); fits(bad) fails (or above)
+    x, step = min(max(guess, lo), hi), 1
+    if fits(x):
+        good = x
+        while good + step < bad and fits(good + step):
+            good, step = good + step, step * 2
+        bad = min(bad, good + step)
+    else:
+        bad = x
+        while bad - step > good and not fits(bad - step):
+            bad, step = bad - step, step * 2
+        good = max(good, bad - step)
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if fits(mid) else (good, mid)
+    return good

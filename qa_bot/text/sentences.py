@@ -10,7 +10,10 @@ _ABBREVIATIONS = frozenset(
     vs etc e.g i.e u.s u.k u.n a.m p.m no nos jan feb mar apr jun jul aug sep sept oct nov dec
     fig approx dept est vol op cf al""".split()
 )
-_END = re.compile(r"""[.!?]+["'\u201d\u2019)\]]*(?=\s)|[.!?]+["'\u201d\u2019)\]]*$""")
+# A run of stops matches from its first character or not at all, so the look-behind changes no
+# match; it spares a long run (5 MB of "....") from being re-tried at each of its characters.
+_END = re.compile(r"""(?<![.!?])(?:[.!?]+["'\u201d\u2019)\]]*(?=\s)|[.!?]+["'\u201d\u2019)\]]*$)""")
+_NON_SPACE = re.compile(r"\S")
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n|\n(?=[ \t]*[-*\u2022#>] )")
 
 
@@ -32,14 +35,17 @@ def _blocks(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pos = 0
     cuts = [m.start() for m in _BLOCK_BREAK.finditer(text)]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            prev = text[:i].rstrip(" ")
-            line_start = prev.rfind("\n") + 1
-            nxt = text[i + 1 : i + 2]
-            short_line = len(prev) - line_start < 40 and (nxt.isupper() or nxt.isdigit())
-            if prev and (prev[-1] in ".!?:;\"'\u201d\u2019)" or short_line):
-                cuts.append(i)
+    i = text.find("\n")
+    while i >= 0:
+        last = i  # the line before this newline ends at ``last``, its trailing spaces left out
+        while last > 0 and text[last - 1] == " ":
+            last -= 1
+        line_start = text.rfind("\n", 0, last) + 1
+        nxt = text[i + 1 : i + 2]
+        short_line = last - line_start < 40 and (nxt.isupper() or nxt.isdigit())
+        if last and (text[last - 1] in ".!?:;\"'\u201d\u2019)" or short_line):
+            cuts.append(i)
+        i = text.find("\n", i + 1)
     for cut in sorted(set(cuts)):
         spans.append((pos, cut))
         pos = cut + 1
@@ -59,8 +65,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             end = m.end()
             if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
                 continue
-            following = text[end:b_end].lstrip()
-            if following and not (following[0].isupper() or following[0].isdigit() or following[0] in "\"'\u201c\u2018(["):
+            nxt = _NON_SPACE.search(text, end, b_end)  # not text[end:b_end].lstrip(): a copy per sentence
+            following = nxt[0] if nxt else ""
+            if following and not (following.isupper() or following.isdigit() or following in "\"'\u201c\u2018(["):
                 continue
             spans.append((pos, end))
             pos = end

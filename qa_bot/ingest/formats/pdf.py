@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import io
-import re
 
 from qa_bot.errors import LoaderError
 from qa_bot.ingest.article import make_article
 from qa_bot.models import Article
 
+_SENTENCE_END = (".", "!", "?", ":", '"', "'", "\u201d", ")")
+
 
 def _unwrap(text: str) -> str:
     """Join hard-wrapped PDF lines into paragraphs; keep breaks after sentence ends and short lines."""
-    lines = [ln.strip() for ln in text.split("\n")]
     out: list[str] = []
-    for line in lines:
-        if not line:
-            out.append("")
-            continue
-        if out and out[-1] and not re.search(r"[.!?:\"'\u201d)]$", out[-1]) and len(out[-1]) > 40:
-            prev = out.pop()
-            out.append(prev[:-1] + line if prev.endswith("-") and line[:1].islower() else prev + " " + line)
+    parts: list[str] = []  # the paragraph being joined, kept in pieces: re-copying it per line is quadratic
+    size = 0
+    for line in (ln.strip() for ln in text.split("\n")):
+        if parts and line and parts[-1][-1] not in _SENTENCE_END and size > 40:
+            if parts[-1].endswith("-") and line[:1].islower():
+                parts[-1] = parts[-1][:-1]
+                size -= 1
+            else:
+                parts.append(" ")
+                size += 1
         else:
-            out.append(line)
+            if parts:
+                out.append("".join(parts))
+            parts, size = [], 0
+            if not line:
+                out.append("")
+                continue
+        parts.append(line)
+        size += len(line)
+    if parts:
+        out.append("".join(parts))
     return "\n".join(out)
 
 

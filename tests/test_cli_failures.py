@@ -209,3 +209,37 @@ def test_an_article_too_long_to_chunk_in_bounded_time_is_refused_and_the_rest_ad
     [error] = _errors(err)
     assert str(big) in error and "QA_BOT_MAX_ARTICLE_CHARS" in error
     assert "1 added" in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs root to mount a small tmpfs")
+def test_a_read_only_data_folder_is_one_line_and_loses_nothing(tmp_path, corpus_dir):
+    """Finding 6: a read-only data folder (a read-only mount: as root, permissions alone do not stop writes)."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)]).returncode != 0:
+        pytest.skip("mount -t tmpfs is not permitted here")
+    try:
+        env = dict(os.environ, QA_BOT_DATA_DIR=str(mount / "data"), QA_BOT_CORPUS_DIR=str(corpus_dir),
+                   QA_BOT_EMBED_MODEL="hashing", QA_BOT_READER="false")
+
+        def qa(*args):
+            done = subprocess.run([sys.executable, "-m", "qa_bot.cli", *args], env=env, capture_output=True,
+                                  text=True, timeout=300)
+            assert "Traceback" not in done.stderr, done.stderr
+            return done
+
+        assert qa("ingest", "-q").returncode == 0
+        before = json.loads(qa("list", "--json").stdout)
+        note = tmp_path / "note.txt"
+        note.write_text(BODY)
+        assert subprocess.run(["mount", "-o", "remount,ro", str(mount)]).returncode == 0
+        for args in (("add", "-q", str(note)), ("list",), ("ask", "What did the leaders discuss?")):
+            done = qa(*args)
+            errors = _errors(done.stderr)
+            assert done.returncode == 5 and len(errors) == 1 and str(mount / "data") in errors[0], (args, done.stderr)
+        assert subprocess.run(["mount", "-o", "remount,rw", str(mount)]).returncode == 0
+        assert json.loads(qa("list", "--json").stdout) == before
+        assert qa("add", "-q", str(note)).returncode == 0
+    finally:
+        subprocess.run(["umount", "-l", str(mount)])

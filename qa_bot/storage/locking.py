@@ -103,14 +103,23 @@ def _write_owner(path: Path, what: str) -> None:
 
 
 def _unsafe(path: Path | str, err: OSError | None = None) -> StoreError | None:
-    """The error for a link or a folder where qa-bot keeps a file of its own (None when neither)."""
+    """The one-line error for a link or a folder where qa-bot keeps a file of its own, or for ``err`` (a
+    read-only or full disk, no permission); None when there is no link, folder or ``err``."""
     path = Path(path)
     if path.is_symlink() or (err is not None and err.errno == errno.ELOOP):
         return StoreError(f"{path} is a symbolic link; qa-bot does not write through links in its data folder — "
                           "remove it and retry")
     if path.is_dir() or (err is not None and err.errno == errno.EISDIR):
         return StoreError(f"{path} is a directory where qa-bot keeps a file of its own; remove it and retry")
-    return None
+    if err is None:
+        return None
+    hint = {errno.EROFS: "the data folder is on a read-only file system: make it writable or set QA_BOT_DATA_DIR "
+                         "to a folder you may write",
+            errno.EACCES: "you may not write there: fix the folder's permissions or set QA_BOT_DATA_DIR to a folder "
+                          "you may write",
+            errno.ENOSPC: "the disk is full: free some space and retry"}.get(err.errno, "check the data folder, then retry")
+    hint = hint if err.errno != errno.EPERM else "you may not write there: fix the folder's permissions and retry"
+    return StoreError(f"{path}: {err.strerror or err}; {hint}")
 
 
 def _open_data_file(path: Path | str, flags: int) -> int:
@@ -140,6 +149,8 @@ def _acquire_file_lock(lock: FileLock, timeout: float) -> None:
     os.close(_open_data_file(lock.lock_file, os.O_RDWR | os.O_CREAT))
     try:
         lock.acquire(timeout=timeout)
+    except Timeout:  # an OSError too, but the callers' case: another process holds the lock
+        raise
     except OSError as err:
         unsafe = _unsafe(lock.lock_file, err)
         if unsafe is None:

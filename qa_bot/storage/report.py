@@ -54,10 +54,10 @@ def classify(articles: list[Article], origin: str, known: dict, report: WriteRep
             continue
         seen.add(article.id)
         old = known.get(article.id)  # (content_hash, state, origin, source)
-        if old and old[2] != origin:
+        if old and old[0] == article.content_hash and old[1] == INDEXED:
+            final.unchanged.append(article.id)  # the very same article, whichever side it came from
+        elif old and old[2] != origin:
             _collision(article, origin, old[3], final)
-        elif old and old[0] == article.content_hash and old[1] == INDEXED:
-            final.unchanged.append(article.id)
         else:
             todo.append((article, origin))
             (report.updated if old else report.added).append(article.id)

@@ -3,6 +3,10 @@ SSRF — with figures. Runs offline, on loopback only, within bounded time.
 
     python eval/reliability.py --full        # the full campaign (50 crash runs of 2,000 articles, 20 trials, ...)
     python eval/reliability.py               # the reduced campaign CI runs
+    python eval/reliability.py --full --only registry,states   # re-run some sections, keep the others
+
+Sections 8-13 (registry loss, collisions, two folders on one Chroma server, disk full, data-folder
+states, growing inputs) are in eval/reliability_faults.py; they run with --full or by name, as root.
 
 Writes eval/results/reliability.json and eval/results/reliability.md (the table and the machine).
 The crash and writer campaigns use the package's hashing embedder (QA_BOT_EMBED_MODEL=hashing):
@@ -31,6 +35,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "eval" / "results"
 PY = sys.executable
+
+from eval import reliability_faults  # needs ROOT on sys.path
+
+#: Issue 14's sections (eval/reliability_faults.py), in the order they run: name -> function.
+FAULT_SECTIONS = {"registry": "registry_loss", "collisions": "collisions", "servers": "two_folders_one_server",
+                  "diskfull": "disk_full", "states": "data_folder_states", "growth": "growth"}
+FAULT_TITLES = {"registry": "Registry loss (`registry.sqlite3` deleted or damaged after ingest + add)",
+                "collisions": "Corpus/added collisions (one URL, two origins)",
+                "servers": "Two data folders on one Chroma server (`chroma run` on 127.0.0.1)",
+                "diskfull": "Disk full (data folder on a 24 MB tmpfs)",
+                "states": "Damaged or unusable data-folder states and permissions",
+                "growth": "Growing hostile inputs (load + chunk, whitespace token counter)"}
 
 
 def _env(data_dir: Path, **extra) -> dict:
@@ -426,7 +442,9 @@ def write(result: dict, out: Path = OUT) -> None:
     (out / "reliability.json").write_text(json.dumps(result, indent=2, default=str))
     lines = ["# Reliability and security campaign", "", f"Machine: {result['machine']}", f"Run: {result['when']} "
              f"(`python eval/reliability.py{' --full' if result['full'] else ''}`, {result['seconds']:.0f} s)", "",
-             *[f"Note: {note}" for note in result.get("notes", [])], *([""] if result.get("notes") else [])]
+             *[f"Note: {note}" for note in result.get("notes", [])], *([""] if result.get("notes") else []),
+             *[f"Re-run: section `{k}` on {r['when']} (`{r['command']}`, {r['seconds']:.0f} s)"
+               for k, r in result.get("reruns", {}).items()], *([""] if result.get("reruns") else [])]
     c = result.get("crash")
     if c:
         lines += ["## 1. Crash safety (SIGKILL at a random moment during `qa-bot add` of a JSONL)", "",
@@ -499,9 +517,40 @@ def write(result: dict, out: Path = OUT) -> None:
         for label, p in ld["absurd_inputs"].items():
             lines.append(f"| {label} | {p['exit']} | {p['s']} | {p['message'].replace('|', '/')} |")
         lines.append("")
+    for n, key in enumerate(FAULT_SECTIONS, 8):
+        if result.get(key):
+            lines += fault_lines(n, key, result[key])
     for key, trace in result.get("section_errors", {}).items():
         lines += [f"## Section `{key}` did not finish", "", "```", trace.strip().splitlines()[-1], "```", ""]
     (out / "reliability.md").write_text("\n".join(lines) + "\n")
+
+
+def fault_lines(n: int, key: str, s: dict) -> list[str]:
+    """Section ``n`` of the report: one of eval/reliability_faults.py's sections, its figures and its cases."""
+    def fmt(value, spec):
+        return "—" if value is None else format(value, spec)
+
+    figures = (f"| {s['runs']} | **{s['articles_lost']}** | **{s['hangs']}** | **{s['tracebacks']}** | "
+               f"**{s['not_as_expected']}** |")
+    lines = [f"## {n}. {FAULT_TITLES[key]}", "", "| runs | articles lost | hangs | tracebacks | not as expected |",
+             "|---|---|---|---|---|", figures, ""]
+    if key == "growth":
+        sizes = ", ".join(f"{size:,}" for size in s["sizes"])
+        lines += [(f"Load + chunk seconds (best of 3; one run at the largest size) at {sizes} characters, and the "
+                   "growth exponent log(t(4n)/t(n))/log 4 between consecutive sizes (1 = linear, 2 = quadratic). "
+                   f"Shapes over 1.5 at the largest pair: **{s['superlinear']}**."), "",
+                  "| shape | seconds | exponents | exponent, largest pair |", "|---|---|---|---|"]
+        lines += [(f"| {e['shape']} | {' / '.join(fmt(t, '.3f') for t in e['seconds'])} | "
+                   f"{' / '.join(fmt(x, '.2f') for x in e['exponents'])} | **{fmt(e['exponents'][-1], '.2f')}** |")
+                  for e in s["exponents"]]
+        lines += ["", "| shape | characters | load s | chunk s | outcome |", "|---|---|---|---|---|"]
+        lines += [(f"| {r['case']} | {r['size']:,} | {fmt(r['load_s'], '.3f')} | {fmt(r['chunk_s'], '.3f')} | "
+                   f"{r['message'].replace('|', '/')[:120]} |") for r in s["rows"]]
+        return [*lines, ""]
+    lines += ["| case | exit | s | articles lost | as expected | message |", "|---|---|---|---|---|---|"]
+    lines += [(f"| {r['case']} | {r['exit']} | {r['s']} | {r['lost']} | {'yes' if r['ok'] else '**no**'} | "
+               f"{r['message'].replace('|', '/')[:120]} |") for r in s["rows"]]
+    return [*lines, ""]
 
 
 def browser_section(name: str):
@@ -514,7 +563,9 @@ def browser_section(name: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="the full campaign (slow)")
-    parser.add_argument("--only", default="", help="comma-separated sections: crash,writers,hostile,uploads,markup,ssrf,load")
+    parser.add_argument("--only", default="", help=(
+        "comma-separated sections: crash,writers,hostile,uploads,markup,ssrf,load,registry,collisions,servers,"
+        "diskfull,states,growth; the other sections are kept from the existing reliability.json"))
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT, help="where reliability.json and .md go (default eval/results)")
     args = parser.parse_args()
@@ -528,27 +579,48 @@ def main() -> None:
         "markup": ("5. injected markup", lambda: browser_section("markup_campaign")(work, args.full)),
         "ssrf": ("6. URL ingest (SSRF)", ssrf_campaign),
         "load": ("7. load", lambda: browser_section("load_campaign")(work, args.full)),
+        **{key: (f"{n}. {FAULT_TITLES[key]}", lambda key=key: getattr(reliability_faults, FAULT_SECTIONS[key])(work))
+           for n, key in enumerate(FAULT_SECTIONS, 8)},  # growth last: it times code being changed
     }
-    only = set(filter(None, args.only.split(","))) or set(sections)
+    # The fault sections take minutes (far over the 60 s the reduced run may add): --full only, or by name.
+    only = set(filter(None, args.only.split(","))) or {k for k in sections if args.full or k not in FAULT_SECTIONS}
     if only - set(sections):
         parser.error(f"--only: unknown section(s) {', '.join(sorted(only - set(sections)))}; "
                      f"choose from {','.join(sections)}")
     started = time.perf_counter()
     result = {"machine": f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}",
               "when": time.strftime("%Y-%m-%d %H:%M"), "full": args.full}
+    merged = args.only and (args.out / "reliability.json").is_file()
+    if merged:  # --only re-runs some sections: keep the others from the last written result
+        result = json.loads((args.out / "reliability.json").read_text())
+        errors = result.get("section_errors", {})
+        result["section_errors"] = {k: v for k, v in errors.items() if k not in only}
+    ran_errors = {}
     for key, (title, run) in sections.items():
         if key not in only:
             continue
         print(f"{title} (at {time.perf_counter() - started:.0f} s)", flush=True)
+        section_started = time.perf_counter()
         try:
             result[key] = run()
         except Exception:  # one broken section is reported and fails the run; the others still run
-            result.setdefault("section_errors", {})[key] = traceback.format_exc()[-3000:]
+            result.setdefault("section_errors", {})[key] = ran_errors[key] = traceback.format_exc()[-3000:]
+            result.pop(key, None)  # not an older run's figures under this run's error
             print(result["section_errors"][key], file=sys.stderr, flush=True)
-        result["seconds"] = time.perf_counter() - started
+        if merged:
+            result.setdefault("reruns", {})[key] = {
+                "when": time.strftime("%Y-%m-%d %H:%M"), "seconds": time.perf_counter() - section_started,
+                "command": f"python eval/reliability.py{' --full' if args.full else ''} --only {args.only}"}
+        else:
+            result["seconds"] = time.perf_counter() - started
         write(result, args.out)  # after every section, so a late failure loses nothing
     print((args.out / "reliability.md").read_text())
-    failures = [f"section {k} did not finish" for k in result.get("section_errors", {})]
+    result = {k: v for k, v in result.items() if k in only}  # judge only what this run measured
+    failures = [f"section {k} did not finish" for k in ran_errors]
+    for key in FAULT_SECTIONS:
+        if key in result:
+            failures += [f"{key}: {k}" for k in ("articles_lost", "hangs", "tracebacks", "not_as_expected")
+                         if result[key][k]]
     if "crash" in result:
         c = result["crash"]
         failures += [k for k in ("articles_lost", "partial_articles", "unreadable_after_recovery") if c[k]]

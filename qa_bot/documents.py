@@ -133,7 +133,6 @@ class Documents:
                 result.errors.append(err)
             except Exception as err:  # a loader bug must cost one input, never the rest of the batch
                 result.errors.append(unexpected(str(path), err))
-        result.articles = self._within_bounds(result.articles, result.errors)
         if result.articles:
             result.report = self.add_articles(result.articles, progress, on_article)
         return result.take_refusals()

@@ -152,50 +152,55 @@ def test_list_strips_bidirectional_and_zero_width_controls(main, tmp_path):
 
 
 def _can_mount_tmpfs() -> bool:
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        return False
-    return True
+    return os.geteuid() == 0 and shutil.which("mount") is not None
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs root to mount a small tmpfs")
-def test_a_full_disk_is_one_line_and_loses_nothing(tmp_path, corpus_dir):
-    """Finding 6: a full disk during ``add`` was a chromadb/sqlite traceback; with 0 bytes free even ``list``."""
+@pytest.fixture
+def small_disk(tmp_path, corpus_dir):
+    """A 24 MB tmpfs holding the data folder (root only), and ``qa(*args)`` running the console script on it."""
     mount = tmp_path / "small"
     mount.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)]).returncode != 0:
         pytest.skip("mount -t tmpfs is not permitted here")
+    env = dict(os.environ, QA_BOT_DATA_DIR=str(mount / "data"), QA_BOT_CORPUS_DIR=str(corpus_dir),
+               QA_BOT_EMBED_MODEL="hashing", QA_BOT_READER="false")
+
+    def qa(*args):
+        done = subprocess.run([sys.executable, "-m", "qa_bot.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
     try:
-        env = dict(os.environ, QA_BOT_DATA_DIR=str(mount / "data"), QA_BOT_CORPUS_DIR=str(corpus_dir),
-                   QA_BOT_EMBED_MODEL="hashing", QA_BOT_READER="false")
-
-        def qa(*args):
-            done = subprocess.run([sys.executable, "-m", "qa_bot.cli", *args], env=env, capture_output=True,
-                                  text=True, timeout=300)
-            assert "Traceback" not in done.stderr, done.stderr
-            return done
-
-        assert qa("ingest", "-q").returncode == 0
-        before = json.loads(qa("list", "--json").stdout)
-        filler = mount / "filler"
-        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1M"], capture_output=True)
-        docs = tmp_path / "docs"
-        docs.mkdir()
-        for i in range(40):
-            (docs / f"d{i}.txt").write_text(f"{BODY} Paragraph {i}. " * 60)
-        full = qa("add", "-q", str(docs))
-        assert full.returncode in (2, 5)
-        assert len(_errors(full.stderr)) >= 1 and all(len(e) < 600 for e in _errors(full.stderr))
-        listed = qa("list", "--json")
-        assert listed.returncode in (0, 5) and "Traceback" not in listed.stderr
-        filler.unlink()
-        after = qa("list", "--json")
-        assert after.returncode == 0, after.stderr
-        titles = {a["title"] for a in json.loads(after.stdout)}
-        assert {a["title"] for a in before} <= titles
-        assert qa("add", "-q", str(docs)).returncode == 0
+        yield mount, qa
     finally:
         subprocess.run(["umount", "-l", str(mount)])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs root to mount a small tmpfs")
+def test_a_full_disk_is_one_line_and_loses_nothing(small_disk, tmp_path):
+    """Finding 6: a full disk during ``add`` was a chromadb/sqlite traceback; with 0 bytes free even ``list``."""
+    mount, qa = small_disk
+    assert qa("ingest", "-q").returncode == 0
+    before = json.loads(qa("list", "--json").stdout)
+    filler = mount / "filler"
+    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1M"], capture_output=True)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(40):
+        (docs / f"d{i}.txt").write_text(f"{BODY} Paragraph {i}. " * 60)
+    full = qa("add", "-q", str(docs))
+    assert full.returncode in (2, 5)
+    assert len(_errors(full.stderr)) >= 1 and all(len(e) < 600 for e in _errors(full.stderr))
+    listed = qa("list", "--json")
+    assert listed.returncode in (0, 5)
+    filler.unlink()
+    after = qa("list", "--json")
+    assert after.returncode == 0, after.stderr
+    titles = {a["title"] for a in json.loads(after.stdout)}
+    assert {a["title"] for a in before} <= titles
+    assert qa("add", "-q", str(docs)).returncode == 0
 
 
 def test_an_article_too_long_to_chunk_in_bounded_time_is_refused_and_the_rest_added(main, tmp_path):
@@ -213,33 +218,18 @@ def test_an_article_too_long_to_chunk_in_bounded_time_is_refused_and_the_rest_ad
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs root to mount a small tmpfs")
-def test_a_read_only_data_folder_is_one_line_and_loses_nothing(tmp_path, corpus_dir):
+def test_a_read_only_data_folder_is_one_line_and_loses_nothing(small_disk, tmp_path):
     """Finding 6: a read-only data folder (a read-only mount: as root, permissions alone do not stop writes)."""
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)]).returncode != 0:
-        pytest.skip("mount -t tmpfs is not permitted here")
-    try:
-        env = dict(os.environ, QA_BOT_DATA_DIR=str(mount / "data"), QA_BOT_CORPUS_DIR=str(corpus_dir),
-                   QA_BOT_EMBED_MODEL="hashing", QA_BOT_READER="false")
-
-        def qa(*args):
-            done = subprocess.run([sys.executable, "-m", "qa_bot.cli", *args], env=env, capture_output=True,
-                                  text=True, timeout=300)
-            assert "Traceback" not in done.stderr, done.stderr
-            return done
-
-        assert qa("ingest", "-q").returncode == 0
-        before = json.loads(qa("list", "--json").stdout)
-        note = tmp_path / "note.txt"
-        note.write_text(BODY)
-        assert subprocess.run(["mount", "-o", "remount,ro", str(mount)]).returncode == 0
-        for args in (("add", "-q", str(note)), ("list",), ("ask", "What did the leaders discuss?")):
-            done = qa(*args)
-            errors = _errors(done.stderr)
-            assert done.returncode == 5 and len(errors) == 1 and str(mount / "data") in errors[0], (args, done.stderr)
-        assert subprocess.run(["mount", "-o", "remount,rw", str(mount)]).returncode == 0
-        assert json.loads(qa("list", "--json").stdout) == before
-        assert qa("add", "-q", str(note)).returncode == 0
-    finally:
-        subprocess.run(["umount", "-l", str(mount)])
+    mount, qa = small_disk
+    assert qa("ingest", "-q").returncode == 0
+    before = json.loads(qa("list", "--json").stdout)
+    note = tmp_path / "note.txt"
+    note.write_text(BODY)
+    assert subprocess.run(["mount", "-o", "remount,ro", str(mount)]).returncode == 0
+    for args in (("add", "-q", str(note)), ("list",), ("ask", "What did the leaders discuss?")):
+        done = qa(*args)
+        errors = _errors(done.stderr)
+        assert done.returncode == 5 and len(errors) == 1 and str(mount / "data") in errors[0], (args, done.stderr)
+    assert subprocess.run(["mount", "-o", "remount,rw", str(mount)]).returncode == 0
+    assert json.loads(qa("list", "--json").stdout) == before
+    assert qa("add", "-q", str(note)).returncode == 0

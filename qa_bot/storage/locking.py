@@ -117,8 +117,8 @@ def _unsafe(path: Path | str, err: OSError | None = None) -> StoreError | None:
                          "to a folder you may write",
             errno.EACCES: "you may not write there: fix the folder's permissions or set QA_BOT_DATA_DIR to a folder "
                           "you may write",
+            errno.EPERM: "you may not write there: fix the folder's permissions and retry",
             errno.ENOSPC: "the disk is full: free some space and retry"}.get(err.errno, "check the data folder, then retry")
-    hint = hint if err.errno != errno.EPERM else "you may not write there: fix the folder's permissions and retry"
     return StoreError(f"{path}: {err.strerror or err}; {hint}")
 
 

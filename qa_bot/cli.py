@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,8 +17,7 @@ from rich.markup import escape
 from qa_bot.config import ABLATIONS, Settings
 from qa_bot.errors import QABotError
 from qa_bot.retrieval.filters import Filters
-from qa_bot.terminal import (describe_failure, parse_day, print_verification, progress_bar, report_errors,
-                             stream_answer)
+from qa_bot.terminal import describe_failure, print_verification, progress_bar, stream_answer
 
 # Plain help (rich_markup_mode=None): Typer's rich panels print a type tag such as <bool> beside every
 # option, flags and --help included; plain help shows a flag as a flag and a value by its metavar.
@@ -45,9 +45,9 @@ def make_bot():
 
 def make_embedder():
     """The embedding model for evals (tests substitute a fake)."""
-    from qa_bot.inference.choice import embedder_for
+    from qa_bot.embeddings import make_embedder as build
 
-    return embedder_for(Settings(), follow_index=False)
+    return build(Settings().embed_model)
 
 
 def _bot(show_progress: bool = True):
@@ -76,6 +76,18 @@ def _settings(**overrides):
                          f"{first['msg'].removeprefix('Value error, ')}"))
 
 
+def _report_errors(errors, report=None) -> None:
+    """One ``error:`` line on stderr per refused input; then a ``note:`` per duplicate or kept collision."""
+    for e in errors:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+    if report is not None:
+        for line in report.conflicts:
+            err.print(f"[yellow]warning:[/yellow] {escape(line)}")
+        for article_id in dict.fromkeys(report.duplicates):
+            err.print(f"[yellow]note:[/yellow] article {article_id} appears more than once in the input; "
+                      "the first copy was used")
+
+
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False) -> None:
     """Options for every command (the app's help text is the one given to ``typer.Typer``)."""
@@ -95,7 +107,7 @@ def ingest(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progres
             result = bot.ingest(progress)
     except QABotError as exc:
         _fail(exc)
-    report_errors(err, result.errors, result.report)
+    _report_errors(result.errors, result.report)
     stats = bot.stats()
     out.print(f"{escape(result.report.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
     if result.errors:
@@ -122,7 +134,7 @@ def add(
             total = bot.add_inputs(inputs, progress, on_article=committed)
     except QABotError as exc:
         _fail(exc)
-    report_errors(err, total.errors, None if json_out else total.report)
+    _report_errors(total.errors, None if json_out else total.report)
     stats = bot.stats()
     if json_out:
         print(json.dumps({"added": total.report.added, "updated": total.report.updated,
@@ -193,6 +205,16 @@ def show(article_id: Annotated[str, typer.Argument(metavar="ID", hidden=True)]) 
     print(f"{a.title}\n{a.outlet} · {a.published or ''} · {a.url}\n\n{a.text}")
 
 
+def _parse_day(value: Optional[str], name: str) -> date | None:
+    """``--since``/``--until`` as a date (None when not given); anything but YYYY-MM-DD is a usage error."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD", param_hint=name) from None
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(metavar="QUESTION", hidden=True)],
@@ -218,7 +240,7 @@ def ask(
     if question == "-":
         question = sys.stdin.read()
     try:
-        filters = Filters(tuple(outlet or ()), parse_day(since, "--since"), parse_day(until, "--until"))
+        filters = Filters(tuple(outlet or ()), _parse_day(since, "--since"), _parse_day(until, "--until"))
         parse_llm(llm)  # an unknown --llm is refused before the index opens
     except (ValueError, QABotError) as exc:
         _fail(exc)
@@ -326,58 +348,17 @@ def eval_command(
 
 
 @app.command()
-def reindex(
-    backend: Annotated[Optional[str], typer.Option(metavar="NAME", help="torch, onnx or onnx-int8.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Re-embed even if the index holds this embedder's vectors.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-) -> None:
-    """Re-embed every article with another embedder (after changing QA_BOT_EMBED_BACKEND).
-
-    Only vectors are rewritten, never articles; the next command finishes an interrupted run.
-    """
-    from qa_bot.bot import QABot
-    from qa_bot.inference.choice import embedder_for, recorded_embedder
-
-    if backend not in (None, "torch", "onnx", "onnx-int8"):
-        _fail(ValueError(f"--backend {backend!r}: choose torch, onnx or onnx-int8"))
-    settings = _settings(**({"embed_backend": backend} if backend else {}))
-    try:
-        embedder = embedder_for(settings, follow_index=False)
-        if recorded_embedder(settings.data_dir) == embedder.name and not force:
-            out.print(f"The index already holds {embedder.name} vectors; nothing to re-embed (--force does it anyway).")
-            return
-        bot = QABot(settings, embedder=embedder)
-        with progress_bar(err, not quiet) as progress:
-            recovery = bot.reindex(progress)
-        stats = bot.stats()
-    except QABotError as exc:
-        _fail(exc)
-    out.print(f"Re-embedded {stats['articles']} articles ({stats['chunks']} chunks) with {embedder.name} "
-              f"in {recovery.seconds:.1f}s.")
-
-
-@app.command()
-def prepare() -> None:
-    """Export the ONNX models now (`make install` runs this), so that no later command waits for it."""
-    from qa_bot.inference.choice import prepare_models
-
-    try:
-        out.print("\n".join(prepare_models(_settings())))
-    except QABotError as exc:
-        _fail(exc)
-
-
-@app.command()
 def status() -> None:
     """Where the data lives and what is in the index."""
     try:
         bot = _bot()
     except QABotError as exc:
         _fail(exc)
-    s, stats = bot.settings, bot.stats()
+    s = bot.settings
+    stats = bot.stats()
     out.print(f"data dir:   {s.data_dir}\ncorpus dir: {s.corpus_dir}\nchroma:     "
               f"{f'{s.chroma_host}:{s.chroma_port}' if s.chroma_host else 'embedded'} ({s.collection})\n"
-              f"model:      {s.embed_model} ({bot.embedder.name})\narticles:   {stats['articles']}\nchunks:     {stats['chunks']}")
+              f"model:      {s.embed_model}\narticles:   {stats['articles']}\nchunks:     {stats['chunks']}")
 
 
 def run() -> None:

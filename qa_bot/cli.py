@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from qa_bot.commands import Shell
 from qa_bot.config import ABLATIONS, Settings
 from qa_bot.errors import QABotError
 from qa_bot.retrieval.filters import Filters
@@ -359,6 +361,17 @@ def status() -> None:
     out.print(f"data dir:   {s.data_dir}\ncorpus dir: {s.corpus_dir}\nchroma:     "
               f"{f'{s.chroma_host}:{s.chroma_port}' if s.chroma_host else 'embedded'} ({s.collection})\n"
               f"model:      {s.embed_model}\narticles:   {stats['articles']}\nchunks:     {stats['chunks']}")
+
+
+def _register_commands() -> None:
+    """Add the command modules of :mod:`qa_bot.commands` (each looks the bot up through the shell at call time)."""
+    shell = Shell(bot=lambda show_progress=True: _bot(show_progress), fail=_fail, out=out, err=err)
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"qa_bot.commands.{module}").register(app, shell)
+
+
+COMMAND_MODULES: tuple[str, ...] = ()
+_register_commands()
 
 
 def run() -> None:

@@ -24,6 +24,8 @@ page = st.navigation([
     chat,
     st.Page("app_pages/corpus.py", title="Corpus", url_path="corpus"),
     st.Page("app_pages/evals.py", title="Evals", url_path="evals"),
+    st.Page("app_pages/timeline.py", title="Timeline", url_path="timeline"),
+    st.Page("app_pages/people.py", title="People", url_path="people"),
 ])
 # Chat reads best in a narrow column; the corpus and evals tables need the width.
 st.set_page_config(page_title=f"{page.title} · qa-bot", page_icon=str(ICON),

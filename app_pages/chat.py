@@ -14,10 +14,12 @@ import streamlit as st
 from app_pages.common import get_bot, progress_bar, show_error, show_source
 from app_pages.conversation import conversation_json, conversation_markdown, history_for_library, make_filters
 from app_pages.markdown import MarkdownEscaper, escape_markdown
+from app_pages.people_views import outlet_rows
 from app_pages.sources import citation_views, disagreement_markdown, passage_views
 from qa_bot.answering.llm import llm_configured, llm_label
 from qa_bot.errors import QABotError
 from qa_bot.models import Answer
+from qa_bot.news.outlets import outlet_view
 from qa_bot.text.plural import plural
 
 EXAMPLES = (
@@ -67,6 +69,19 @@ def render_answer(answer: Answer, key: str, latest: bool) -> None:
     with st.expander(f"Sources ({len(answer.citations)})", expanded=latest, icon=":material/format_quote:"):
         for view in citation_views(answer):
             show_source(view, key=f"{key}-c{view.n}")
+
+
+def compare_outlets(question: str, k: int, filters):
+    """The outlet view of ``question`` (:func:`qa_bot.news.outlets.outlet_view`), this conversation as its history."""
+    with st.spinner("Comparing outlets…"):
+        return outlet_view(bot, question, k, filters, history_for_library(turns))
+
+
+def render_outlets(view) -> None:
+    """Under an answer, when "Compare outlets" was on: one row per outlet (plain table cells, never HTML)."""
+    if view is not None:
+        with st.expander(f"By outlet ({len(view.rows)})", expanded=True, icon=":material/newspaper:"):
+            st.dataframe(outlet_rows(view), hide_index=True, width="stretch")
 
 
 def stream_answer(question: str, k: int, filters, answerer: str | None) -> Answer:
@@ -135,6 +150,8 @@ with st.sidebar:
                  st.date_input("Published until", value=None, min_value=bounds[0], max_value=bounds[1],
                                format="YYYY-MM-DD"))
     k = st.slider("Passages to retrieve", 1, min(20, bot.settings.max_k), bot.settings.top_k)
+    by_outlet = st.toggle("Compare outlets", key="by_outlet", help="Under each new answer, every outlet's best "
+                          "answering sentence and its date, or “not reported” (quotes only, offline).")
     answerer = None
     if llm_configured(bot.settings):  # offered only when a language model is set up (QA_BOT_LLM)
         label = llm_label(bot.settings)
@@ -157,6 +174,7 @@ for i, turn in enumerate(turns):
             show_error(turn["error"])
         else:
             render_answer(turn["answer"], key=f"t{i}", latest=i == len(turns) - 1)
+            render_outlets(turn.get("outlets"))
 
 examples_box = st.empty()
 if not turns and not queued:
@@ -176,14 +194,16 @@ while queued:
     with st.chat_message("assistant"):
         try:
             answer = stream_answer(question, k, make_filters(outlets, dates), answerer)
+            view = compare_outlets(question, k, make_filters(outlets, dates)) if by_outlet else None
         except QABotError as err:
             turns.append({"question": question, "answer": None, "error": str(err)})
             queued.pop(0)  # no Streamlit call between these two lines, so no rerun can come in between
             show_error(err)
         else:
-            turns.append({"question": question, "answer": answer})
+            turns.append({"question": question, "answer": answer, "outlets": view})
             queued.pop(0)
             render_answer(answer, key=f"t{len(turns) - 1}", latest=True)
+            render_outlets(view)
 
 with conversation_box:
     st.button("New conversation", icon=":material/add_comment:", disabled=not turns, on_click=turns.clear)

@@ -22,7 +22,8 @@ from qa_bot.models import Answer, Hit
 from qa_bot.params import AnswerParams, Params, load_params
 from qa_bot.understanding.analysis import analyse
 from qa_bot.retrieval.filters import Filters
-from qa_bot.retrieval.langchain import make_langchain_retriever
+from qa_bot.retrieval.langchain import make_langchain_retriever, reader_compressor_class
+from qa_bot.retrieval.reranking import RankedPassage, rank_prepared
 from qa_bot.retrieval.retriever import HybridRetriever
 from qa_bot.progress import Progress, no_progress
 from qa_bot.storage.recovery import Recovery
@@ -270,9 +271,45 @@ class QABot(Documents):
                                timings_ms=timings)
             yield item
 
-    def as_retriever(self, k: int | None = None, filters: Filters = Filters()):
-        """This bot's retrieval as a LangChain ``BaseRetriever`` returning ``Document`` objects."""
-        return make_langchain_retriever(self.search, k or self.settings.top_k, filters)
+    def as_retriever(self, k: int | None = None, filters: Filters = Filters(), *, rank: str = "reader"):
+        """This bot's retrieval as a LangChain ``BaseRetriever`` returning ``Document`` objects.
+
+        Args:
+            k: documents per query (``settings.top_k`` by default).
+            filters: outlet and date restrictions applied to every query.
+            rank: ``"reader"`` (the default): retrieve as :meth:`ask` does (question analysis, the
+                wider pool) and return the ``k`` passages whose best sentence the answerer — its
+                learned reader and fitted sentence model — scores highest, each document's metadata
+                adding ``answer_sentence``, ``answer_start``/``answer_end`` (offsets in
+                ``page_content``), ``answer_score`` and ``answers`` (see
+                :func:`qa_bot.retrieval.langchain.answer_metadata`). ``"hybrid"``: the plain dense + BM25
+                top ``k`` (:meth:`search`), citation metadata only.
+
+        Raises:
+            InputError: an unknown ``rank``.
+        """
+        if rank == "hybrid":
+            return make_langchain_retriever(self.search, k or self.settings.top_k, filters)
+        if rank != "reader":
+            raise InputError(f"unknown rank {rank!r}; use 'reader' (answer-aware) or 'hybrid' (plain retrieval)")
+
+        def reader_ranked(query: str, k: int, filters: Filters) -> list[RankedPassage]:
+            return rank_prepared(self.answerer, self.prepare_question(query, k, filters))[:k]
+
+        return make_langchain_retriever(reader_ranked, k or self.settings.top_k, filters)
+
+    def as_compressor(self, top_n: int | None = None, min_score: float | None = None):
+        """The answerer's reader ranking as a LangChain ``BaseDocumentCompressor`` for any retriever's documents.
+
+        ``compress_documents(docs, query)`` orders ``docs`` by the sentence of each that best answers
+        ``query``, drops those scoring below ``min_score`` (none when None), keeps ``top_n`` (all when
+        None) and adds the metadata ``as_retriever`` adds (see
+        :func:`qa_bot.retrieval.langchain.reader_compressor_class`).
+
+        Raises:
+            ValueError: ``top_n`` below 1 or ``min_score`` outside 0-1.
+        """
+        return reader_compressor_class()(self, top_n=top_n, min_score=min_score)
 
 
 def _make_reader(settings: Settings):

@@ -19,7 +19,9 @@ from qa_bot.commands import Shell
 from qa_bot.config import ABLATIONS, Settings
 from qa_bot.errors import QABotError
 from qa_bot.retrieval.filters import Filters
-from qa_bot.terminal import describe_failure, print_verification, progress_bar, stream_answer
+from qa_bot.news.outlets import outlet_view
+from qa_bot.terminal import (describe_failure, print_outlet_view, print_sources, print_verification, progress_bar,
+                             stream_answer)
 
 # Plain help (rich_markup_mode=None): Typer's rich panels print a type tag such as <bool> beside every
 # option, flags and --help included; plain help shows a flag as a flag and a value by its metavar.
@@ -142,9 +144,10 @@ def add(
         print(json.dumps({"added": total.report.added, "updated": total.report.updated,
                           "unchanged": total.report.unchanged, "duplicates": total.report.duplicates,
                           "conflicts": total.report.conflicts, "chunks_written": total.report.chunks_written,
+                          "also_published": total.copies_json(),
                           "errors": [str(e) for e in total.errors], "index": stats}, indent=2))
     elif total.articles:  # no "0 added, 0 updated…" line when every input was refused
-        out.print(f"{escape(total.report.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
+        out.print(f"{escape(total.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
     if total.errors:
         raise typer.Exit(2)
 
@@ -204,7 +207,8 @@ def show(article_id: Annotated[str, typer.Argument(metavar="ID", hidden=True)]) 
     except QABotError as exc:
         _fail(exc)
     a = record.article
-    print(f"{a.title}\n{a.outlet} · {a.published or ''} · {a.url}\n\n{a.text}")
+    also = "".join(f"\nalso published by {o or '?'} · {d} · {u}" for o, u, d in bot.also_published(a.id))
+    print(f"{a.title}\n{a.outlet} · {a.published or ''} · {a.url}{also}\n\n{a.text}")
 
 
 def _parse_day(value: Optional[str], name: str) -> date | None:
@@ -231,6 +235,8 @@ def ask(
     llm: Annotated[Optional[str], typer.Option(
         "--llm", metavar="ANSWERER", help="Who answers: extractive, ollama:MODEL or openai:MODEL (default: "
         "QA_BOT_LLM). The server address comes from QA_BOT_LLM_BASE_URL, keys from the environment.")] = None,
+    by_outlet: Annotated[bool, typer.Option("--by-outlet", help="Also one row per outlet: its best answering "
+                                                                "sentence and date, or not reported (extractive).")] = False,
 ) -> None:
     """Ask a question of the indexed coverage.
 
@@ -252,6 +258,8 @@ def ask(
         with progress_bar(err, on_demand=True) as progress:
             bot.ensure_indexed(progress, on_build=lambda folder: err.print(
                 f"The index is empty: building it from {escape(str(folder))} first."))
+        if by_outlet:
+            return print_outlet_view(out, outlet_view(bot, question, k, filters), json_out)
         if json_out or not bot.uses_llm(answerer):
             answer, streamed = bot.ask(question, k=k, filters=filters, answerer=answerer), ""
         else:
@@ -267,18 +275,7 @@ def ask(
         out.print(escape(answer.text))
         if answer.notice:
             err.print(f"[yellow]note:[/yellow] {escape(answer.notice)}")
-    if answer.citations:
-        out.print()
-        for c in answer.citations:
-            out.print(f"[bold][{c.n}][/bold] {escape(c.outlet)}, {c.published} — {escape(c.title)}")
-            out.print(f"    “{escape(c.quote)}”")
-            if c.url:
-                out.print(f"    {escape(c.url)}")
-    elif answer.abstained and answer.hits:
-        out.print("\nClosest passages:")
-        for h in answer.hits[:3]:
-            p = h.passage
-            out.print(f"  - {escape(p.outlet)}, {p.published} — {escape(p.title)}: {escape(p.text[:160])}…")
+    print_sources(out, answer)
 
 
 @app.command("eval")
@@ -370,7 +367,7 @@ def _register_commands() -> None:
         importlib.import_module(f"qa_bot.commands.{module}").register(app, shell)
 
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("timeline", "said", "watch", "serve")
 _register_commands()
 
 

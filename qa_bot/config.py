@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(default=1_000_000, ge=1_000, description="Longest article text accepted "
                                    "(a bound on chunking and embedding one input; split longer documents).")
     allow_private_urls: bool = Field(default=False, description="Let URL ingest reach loopback/private hosts.")
+    api_token: str | None = Field(default=None, repr=False, description="`qa-bot serve` requires "
+                                  "`Authorization: Bearer <token>` on every request but /health when set.")
     url_timeout_s: float = Field(default=10.0, gt=0)
     lock_timeout_s: float = Field(default=2.0, ge=0, description="How long a writer waits for the data-dir lock.")
     ablate: str = Field(default="", description="Comma-separated answer-quality steps to switch off, for evals: "

@@ -2,6 +2,8 @@
 
 Sync the corpus folder, add files, uploads, pasted text and web pages, list and remove
 articles. Every refused input comes back in :class:`AddResult` instead of stopping the others.
+A near-identical copy of an indexed article (the same story published again elsewhere, see
+:mod:`qa_bot.ingest.syndication`) is not indexed twice: it is recorded on the original instead.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from qa_bot.config import Settings
 from qa_bot.errors import AmbiguousIdError, LoaderError, NotFoundError
 from qa_bot.ingest.loaders import expand_paths, load_bytes, load_path, load_text
+from qa_bot.ingest.syndication import Copy, split_copies
 from qa_bot.models import Article
 from qa_bot.progress import Progress, no_progress
 from qa_bot.storage.registry import ORIGIN_ADDED, ArticleRecord
@@ -30,6 +33,23 @@ class AddResult:
     report: WriteReport = field(default_factory=WriteReport)
     errors: list[LoaderError] = field(default_factory=list)
     articles: list[Article] = field(default_factory=list)
+    #: Copies of indexed articles recorded on them ("also published by") instead of being indexed.
+    also_published: list[Copy] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The report's one line, counting the copies recorded instead of indexed, e.g.
+        ``"1 added, 0 updated, 0 unchanged, 1 also published by (recorded on the original); 3 chunks ..."``."""
+        line = self.report.summary()
+        if not self.also_published:
+            return line
+        head, sep, tail = line.partition("; ")
+        return f"{head}, {len(self.also_published)} also published by (recorded on the original){sep}{tail}"
+
+    def copies_json(self) -> list[dict]:
+        """The recorded copies as ``qa-bot add --json`` prints them."""
+        return [{"article_id": c.original_id, "copy_id": c.article.id, "outlet": c.article.outlet,
+                 "url": c.article.url, "published": c.article.published.isoformat() if c.article.published else "",
+                 "similarity": round(c.similarity, 3)} for c in self.also_published]
 
     @property
     def ok(self) -> bool:
@@ -109,6 +129,30 @@ class Documents:
         report.refused.extend(refused)
         return report
 
+    def _write(self, articles: Sequence[Article], progress: Progress = no_progress,
+               on_article: Callable[[str, str], None] | None = None) -> AddResult:
+        """Add what was read, recording near-identical copies of indexed articles on them instead of indexing them.
+
+        Re-adding a recorded copy counts as unchanged. A copy whose original (earlier in the same batch)
+        was refused is added as an article of its own.
+        """
+        registry = self.store.registry
+        keep, copies = split_copies(articles, registry)
+        report = self.add_articles(keep, progress, on_article)
+        indexed = registry.indexed_ids()
+        orphans = [c.article for c in copies if c.original_id not in indexed]
+        if orphans:
+            _combine_reports(report, self.add_articles(orphans, progress, on_article))
+        copies = [c for c in copies if c.original_id in indexed]
+        registry.add_copies((c.original_id, c.article) for c in copies if not c.known)
+        report.unchanged.extend(c.article.id for c in copies if c.known)
+        return AddResult(report=report, articles=list(articles),
+                         also_published=[c for c in copies if not c.known]).take_refusals()
+
+    def also_published(self, article_id: str) -> list[tuple[str, str, str]]:
+        """``(outlet, url, published)`` of each recorded copy of an article (published again elsewhere)."""
+        return [(outlet, url, published) for _, _, outlet, url, published in self.store.registry.copies(article_id)]
+
     def _within_bounds(self, articles: Sequence[Article], errors: list[LoaderError]) -> list[Article]:
         """The articles short enough to chunk and embed in bounded time; a refusal for each other one."""
         limit = self.settings.max_article_chars
@@ -134,7 +178,9 @@ class Documents:
             except Exception as err:  # a loader bug must cost one input, never the rest of the batch
                 result.errors.append(unexpected(str(path), err))
         if result.articles:
-            result.report = self.add_articles(result.articles, progress, on_article)
+            written = self._write(result.articles, progress, on_article)
+            result.report, result.also_published = written.report, written.also_published
+            result.errors.extend(written.errors)
         return result.take_refusals()
 
     def add_inputs(self, inputs: Sequence[Path | str], progress: Progress = no_progress,
@@ -172,7 +218,7 @@ class Documents:
             return AddResult(errors=[err])
         except Exception as err:  # a loader bug: one line for this upload
             return AddResult(errors=[unexpected(f"upload:{safe_name}", err)])
-        return AddResult(report=self.add_articles(articles, progress), articles=articles).take_refusals()
+        return self._write(articles, progress)
 
     def add_text(self, text: str, *, title: str = "", outlet: str = "", url: str = "", published=None,
                  author: str = "", progress: Progress = no_progress) -> AddResult:
@@ -183,19 +229,42 @@ class Documents:
             return AddResult(errors=[err])
         except Exception as err:
             return AddResult(errors=[unexpected("pasted text", err)])
-        return AddResult(report=self.add_articles([article], progress), articles=[article]).take_refusals()
+        return self._write([article], progress)
 
-    def add_url(self, url: str, progress: Progress = no_progress) -> AddResult:
-        """Fetch a web page (http/https, public addresses unless settings allow private) and add it."""
-        from qa_bot.ingest.fetch import fetch_article
+    def add_url(self, url: str, progress: Progress = no_progress, skip_known: bool = False) -> AddResult:
+        """Fetch a web page or an RSS/Atom feed (http/https; public addresses unless settings allow private) and add it.
+
+        A feed adds each of its entries (see :mod:`qa_bot.ingest.feeds`); an entry that cannot be read is
+        reported in ``errors`` and the others are still added.
+
+        Args:
+            url: the page or feed.
+            progress: progress callback.
+            skip_known: do not fetch again the linked page of a feed entry that is already indexed (or
+                recorded as a copy); it counts as unchanged. ``qa-bot watch`` sets it.
+        """
+        from qa_bot.ingest.feeds import is_feed, load_feed
+        from qa_bot.ingest.fetch import check_url, fetch, page_article
 
         try:
-            article = fetch_article(url, self.settings)
+            check_url(url)
+            final_url, body, content_type = fetch(url, self.settings)
+            if is_feed(content_type, body):
+                registry = self.store.registry
+                known = set(registry.hashes()) | {row[1] for row in registry.copies()} if skip_known else set()
+                feed = load_feed(body, url, final_url, content_type, self.settings, known.__contains__, progress)
+                articles = feed.articles
+            else:
+                feed, articles = None, [page_article(url, final_url, body, content_type)]
         except LoaderError as err:
             return AddResult(errors=[err])
         except Exception as err:
             return AddResult(errors=[unexpected(url[:200], err)])
-        return AddResult(report=self.add_articles([article], progress), articles=[article]).take_refusals()
+        result = self._write(articles, progress) if articles else AddResult()
+        if feed is not None:
+            result.errors[:0] = feed.errors
+            result.report.unchanged.extend(feed.known)
+        return result
 
     def remove(self, *article_ids: str) -> list[str]:
         """Delete articles and all their chunks (bundled articles come back on the next ``ingest``).
@@ -262,9 +331,15 @@ def _combine(total: AddResult, part: AddResult) -> None:
     reported the time of its file write only."""
     total.errors.extend(part.errors)
     total.articles.extend(part.articles)
-    for name in ("added", "updated", "unchanged", "duplicates", "conflicts"):
-        getattr(total.report, name).extend(getattr(part.report, name))
-    total.report.chunks_written += part.report.chunks_written
+    total.also_published.extend(part.also_published)
+    _combine_reports(total.report, part.report)
+
+
+def _combine_reports(total: WriteReport, part: WriteReport) -> None:
+    """Fold the write ``part`` into ``total`` (its refusals too; the elapsed time stays ``total``'s)."""
+    for name in ("added", "updated", "unchanged", "duplicates", "conflicts", "refused"):
+        getattr(total, name).extend(getattr(part, name))
+    total.chunks_written += part.chunks_written
 
 
 #: Anything that looks like ``scheme://`` is a URL (and refused unless http/https), never a file path.

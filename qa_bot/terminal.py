@@ -154,3 +154,39 @@ def print_verification(out: Console, err: Console, answer, streamed: str) -> Non
         out.print(f"\n[yellow]Not supported by the passages it cites ({len(unsupported)}):[/yellow]")
         for s in unsupported:
             out.print(f"  ✗ {escape(s.text)}")
+
+
+def print_sources(out: Console, answer) -> None:
+    """After an answer: its citations with their exact quotes, or (when it abstained) the closest passages."""
+    if answer.citations:
+        out.print()
+        for c in answer.citations:
+            out.print(f"[bold][{c.n}][/bold] {escape(c.outlet)}, {c.published} — {escape(c.title)}")
+            out.print(f"    “{escape(c.quote)}”")
+            if c.url:
+                out.print(f"    {escape(c.url)}")
+    elif answer.abstained and answer.hits:
+        out.print("\nClosest passages:")
+        for h in answer.hits[:3]:
+            p = h.passage
+            out.print(f"  - {escape(p.outlet)}, {p.published} — {escape(p.title)}: {escape(p.text[:160])}…")
+
+
+def print_outlet_view(out: Console, view, json_out: bool = False) -> None:
+    """``ask --by-outlet``: the answer, its disagreement block, then one row per outlet (see :mod:`qa_bot.news.outlets`)."""
+    if json_out:
+        import json
+
+        print(json.dumps(view.to_dict(), indent=2, ensure_ascii=False))
+        return
+    out.print(escape(view.answer.text))
+    for d in view.disagreements:
+        values = "; ".join(f"{v.value} {''.join(f'[{n}]' for n in v.citations)}" for v in d.values)
+        out.print(f"[yellow]Sources differ on {escape(d.about)}:[/yellow] {escape(values)}")
+    print_sources(out, view.answer)
+    table = Table("Outlet", "Date(s)", "Best answering sentence", show_lines=True)
+    for row in view.rows:
+        sentence = Text(row.sentence) if row.reported else Text(row.sentence, style="dim italic")
+        table.add_row(Text(row.outlet), Text(", ".join(row.dates) or "—"), sentence)
+    out.print()
+    out.print(table)

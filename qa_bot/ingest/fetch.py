@@ -24,6 +24,9 @@ from qa_bot.models import Article
 
 MAX_REDIRECTS = 5
 USER_AGENT = "qa-bot/0.1 (+https://example.com/qa-bot; document ingestion)"
+#: Pages, documents and feeds (RSS, Atom) are what URL ingest reads.
+ACCEPT = ("text/html,text/plain,application/pdf,application/rss+xml,application/atom+xml,"
+          "application/xml;q=0.9,*/*;q=0.5")
 
 
 # Blocks refused whatever the setting, though ``ipaddress`` calls some of them global: Teredo
@@ -128,7 +131,7 @@ def fetch(url: str, settings: Settings, max_bytes: int | None = None) -> tuple[s
             if remaining <= 0:
                 raise LoaderError(source, f"the server took longer than {settings.url_timeout_s:g}s; try again later")
             timeout = {"connect": remaining, "read": remaining, "write": remaining, "pool": remaining}
-            with pool.stream("GET", current, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain,application/pdf,*/*;q=0.5"},
+            with pool.stream("GET", current, headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
                              extensions={"timeout": timeout}) as response:
                 headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
                 if response.status in (301, 302, 303, 307, 308) and "location" in headers:
@@ -166,7 +169,15 @@ def fetch_article(url: str, settings: Settings) -> Article:
         LoaderError: the fetch was refused or failed (see :func:`fetch`), or the body is unusable.
     """
     check_url(url)
-    final_url, body, content_type = fetch(url, settings)
+    return page_article(url, *fetch(url, settings))
+
+
+def page_article(url: str, final_url: str, body: bytes, content_type: str) -> Article:
+    """The article in a fetched page (:func:`fetch`'s result for ``url``), read by its content type.
+
+    Raises:
+        LoaderError: the body is unusable.
+    """
     kind = content_type.split(";")[0].strip().lower()
     name = {"application/pdf": "page.pdf", "text/plain": "page.txt", "text/markdown": "page.md"}.get(kind, "page.html")
     articles = load_bytes(body, name, source=url[:200])

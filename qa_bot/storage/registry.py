@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     vectors BLOB, PRIMARY KEY (article_id, n));
 CREATE INDEX IF NOT EXISTS articles_state ON articles(state);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5(title, body, tokenize='porter unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS copies (article_id TEXT NOT NULL, copy_id TEXT NOT NULL, outlet TEXT NOT NULL,
+    url TEXT NOT NULL, published TEXT NOT NULL, PRIMARY KEY (article_id, copy_id));
 """
 
 
@@ -177,6 +179,19 @@ class Registry:
             for article_id in article_ids:
                 self._delete_chunks(article_id)
                 self._db.execute("DELETE FROM articles WHERE id=?", (article_id,))
+                self._db.execute("DELETE FROM copies WHERE article_id=?", (article_id,))
+
+    def add_copies(self, pairs: Iterable[tuple[str, Article]]) -> None:
+        """Record ``(original id, copy)`` pairs: the same story published again elsewhere, kept but not indexed."""
+        with self._lock, self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO copies VALUES (?,?,?,?,?)", [
+                (o, c.id, c.outlet, c.url, c.published.isoformat() if c.published else "") for o, c in pairs])
+
+    def copies(self, article_id: str = "") -> list[tuple[str, str, str, str, str]]:
+        """``(original id, copy id, outlet, url, published)`` rows of :meth:`add_copies`, for one original or all."""
+        where, args = (" WHERE article_id=?", (article_id,)) if article_id else ("", ())
+        with self._lock:
+            return self._db.execute(f"SELECT * FROM copies{where} ORDER BY published, outlet", args).fetchall()
 
     def _transaction(self):
         db = self._db

@@ -1,0 +1,110 @@
+"""Errors as HTTP responses: every refusal is a status and ``{"error": "<one line>"}``, never a traceback.
+
+The statuses follow the CLI's exit codes (:mod:`qa_bot.errors`): input errors are the client's to fix
+(400, or 422 for a document that cannot become an article), an unknown id is 404, an index that is
+busy or broken is 503 (worth retrying later), a server misconfiguration is 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qa_bot.errors import (AmbiguousIdError, ConfigError, InputError, LoaderError, LockedError, NotFoundError,
+                           QABotError, StoreError)
+
+log = logging.getLogger(__name__)
+
+#: Most specific first: the first class an error is an instance of picks its status.
+STATUS_BY_ERROR: tuple[tuple[type[QABotError], int], ...] = (
+    (LoaderError, 422),
+    (AmbiguousIdError, 400),
+    (InputError, 400),
+    (NotFoundError, 404),
+    (LockedError, 503),
+    (StoreError, 503),
+    (ConfigError, 500),
+)
+
+
+class ApiError(Exception):
+    """A refusal decided by the API itself (bad filters, a body that is not an article): ``status``, a one-line
+    ``message``, and ``extra`` fields for the JSON body."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None,
+                 extra: dict | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+def status_for(exc: QABotError) -> int:
+    """The HTTP status for a library error (500 for a kind this table does not know)."""
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def error_body(message: str, candidates: list[str] | tuple[str, ...] = ()) -> dict:
+    """The JSON body of every refusal: the one-line message, and the ids to pick from for an ambiguous one."""
+    body: dict = {"error": message}
+    if candidates:
+        body["candidates"] = list(candidates)
+    return body
+
+
+def error_response(exc: QABotError) -> JSONResponse:
+    """``exc`` as its status and ``{"error", "candidates"?}`` (busy or broken index: with ``Retry-After``)."""
+    status = status_for(exc)
+    headers = {"Retry-After": "2"} if status == 503 else None
+    return JSONResponse(error_body(str(exc), getattr(exc, "candidates", ())), status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    """The first problem pydantic found, as one line that names the field."""
+    errors = exc.errors()
+    if not errors:
+        return "the request is not valid; see /docs for its shape"
+    first = errors[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path"))
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return f"{where or 'request body'}: {message}{more}; see /docs for the request shape"
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Make every error a one-line JSON refusal: library errors, the API's own, bad requests, and bugs."""
+
+    @app.exception_handler(QABotError)
+    async def _library_error(request: Request, exc: QABotError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({**error_body(exc.message), **exc.extra}, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body(_validation_message(exc)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no endpoint {request.url.path}; see /docs for the endpoints"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}; see /docs"
+        return JSONResponse(error_body(message), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected failure on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(error_body(f"internal error ({type(exc).__name__}); the server log has the details, "
+                                       "report this as a bug"), status_code=500)

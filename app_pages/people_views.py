@@ -40,11 +40,12 @@ def summary_text(result) -> str:
 
 
 def statement_markdown(statement, show_speaker: bool = False) -> str:
-    """The statement, escaped, in quotation marks, with its kind and a ``[n]`` marker per citation."""
+    """The statement, escaped, as its article words it (no quotation marks: reported speech is not a quote),
+    with its kind and a ``[n]`` marker per citation."""
     markers = "".join(f"\\[{c.n}\\]" for c in statement.citations)
     who = f"{statement.speaker}, " if show_speaker else ""
     kind = "direct quote" if statement.kind == "quote" else "reported speech"
-    return (f"“{escape_markdown(statement.text)}” **{markers}** "
+    return (f"{escape_markdown(statement.text)} **{markers}** "
             f":gray[({escape_markdown(who + kind)})]")
 
 

@@ -65,7 +65,7 @@ def register(app, shell) -> None:
         for group in result.groups:
             shell.out.print(f"\n[bold]{escape(group.label)}[/bold]")
             for s in group.statements:
-                shell.out.print(f"  “{escape(s.text)}” ({s.kind}{escape(', ' + s.speaker) if len(result.people) > 1 else ''})")
+                shell.out.print(f"  {escape(s.text)} ({s.kind}{escape(', ' + s.speaker) if len(result.people) > 1 else ''})")
                 for c in s.citations:
                     shell.out.print(f"    {escape(f'[{c.n}]')} {escape(c.outlet or 'unknown outlet')}, "
                                     f"{escape(c.published or 'undated')}: {escape(c.title)} ({escape(c.article_id)})")

@@ -80,6 +80,9 @@ _PAST_CUE = re.compile(
 #: Words before a date that make it a limit or a reference point, not when the sentence's event happened.
 _NOT_WHEN = re.compile(r"\b(?:until|till|by|since|through|before|after|ahead\s+of|(?:runs?|running|lasts?|lasting|"
                        r"valid|extended|extends?)\s+to)\s+(?:the\s+)?\Z", re.I)
+#: An approximate span before "... ago" ("more than 80 years ago") is no date.
+_ROUGHLY = re.compile(r"\b(?:more\s+than|over|about|around|almost|nearly|roughly|some|some\s+\w+|up\s+to|"
+                      r"at\s+least|less\s+than|under)\s+\Z", re.I)
 _DETERMINER = re.compile(r"\b(?:that|this)\s*\Z", re.I)  # "that Sunday": the word is part of the date
 #: Days from publication within which a day and month without a year are read ("on 1 November").
 DAY_MONTH_WINDOW = 183
@@ -148,9 +151,9 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
         for m in pattern.finditer(sentence):
             if not any(m.start() < e and s < m.end() for s, e, _, _ in found):
                 found.append((m.start(), m.end(), kind, m))
-    out, years, yearless = [], set(), []
+    out, years = [], set()
     for s, e, kind, m in sorted(found, key=lambda f: f[0]):
-        if _NOT_WHEN.search(sentence, 0, s):
+        if _NOT_WHEN.search(sentence, 0, s) or kind == "ago" and _ROUGHLY.search(sentence, 0, s):
             continue
         resolved = _resolve(kind, m, sentence, published)
         if resolved is None:
@@ -158,12 +161,12 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
         mention = DateMention(sentence[s:e], s, e, *resolved)
         if kind in ("dmy", "my", "y") and m.groupdict().get("y"):
             years.add(mention.value.year)
-        elif kind in ("dmy", "m", "wd"):
-            yearless.append(mention)
+        elif kind in ("dmy", "m", "wd") and years and mention.value.year not in years:
+            # "in 2019, when ... in December": a year-less date after another year is that year's,
+            # which the publication date cannot tell; leave it out rather than guess
+            continue
         out.append(mention)
-    # "in 2019, when ... in December": a year-less date beside another year is that year's, which the
-    # publication date cannot tell; leave it out rather than guess
-    return [m for m in out if not (years and m in yearless and m.value.year not in years)]
+    return out
 
 
 def best_date(sentence: str, published: date) -> DateMention | None:

@@ -29,7 +29,7 @@ def test_the_page_lists_speakers_and_shows_the_most_quoted_person_s_statements(s
     assert result.people == ("Lee Jae Myung",) and result.statements
     texts = [plain(t) for t in markdown_of(at)]
     first = result.groups[0].statements[0]
-    assert any(t.startswith(f"“{first.text}”") for t in texts)  # the statement verbatim
+    assert any(t.startswith(first.text) for t in texts)  # the statement verbatim, not in quotation marks
     assert [plain(h.value) for h in at.subheader] == [g.label for g in result.groups]
     assert any(plain(e.label).startswith(("1 source:", f"{len(first.citations)} sources:")) for e in at.expander)
 
@@ -66,7 +66,7 @@ def test_corpus_text_is_shown_literally(shared_bot):
     submit(at)
     odd = next(t for t in markdown_of(at) if "onerror" in t)
     assert "\\<img" in odd and "<img" not in odd.replace("\\<", "") and "](" not in odd and "**fine**" not in odd
-    assert plain(odd).startswith("“Ana Silva said <img src=x onerror=alert(1)> and [a link](javascript:alert(1))")
+    assert plain(odd).startswith("Ana Silva said <img src=x onerror=alert(1)> and [a link](javascript:alert(1))")
 
 
 def test_chat_toggle_shows_one_row_per_outlet_under_the_answer(shared_bot):
@@ -99,7 +99,7 @@ def _statement(text: str, *outlets: str, kind: str = "reported", speaker: str = 
 
 def test_views_escape_everything_and_number_the_citations():
     s = _statement("Kim said a *bold* <b>claim</b>.", "One", "Two", kind="quote")
-    assert statement_markdown(s) == (f"“{escape_markdown('Kim said a *bold* <b>claim</b>.')}” **\\[1\\]\\[2\\]** "
+    assert statement_markdown(s) == (f"{escape_markdown('Kim said a *bold* <b>claim</b>.')} **\\[1\\]\\[2\\]** "
                                      ":gray[(direct quote)]")
     assert statement_markdown(s, show_speaker=True).endswith(f":gray[({escape_markdown('Kim, direct quote')})]")
     line = citation_markdown(s.citations[0], with_id=True)

@@ -26,7 +26,8 @@ def test_people_shows_a_person_s_statements_by_topic_with_their_sources(new_page
     page.get_by_role("button", name="Show statements").click()
     summary = page.get_by_text(re.compile(r"^Wi Sung-lac: \d+ statements in \d+ topics, from \d+ articles\.$"))
     summary.wait_for(timeout=120_000)
-    statements = page.get_by_test_id("stMarkdown").filter(has_text=re.compile(r"^“")).all_inner_texts()
+    statements = page.get_by_test_id("stMarkdown").filter(
+        has_text=re.compile(r"\((?:direct quote|reported speech)\)\s*$")).all_inner_texts()
     assert statements and all(re.search(r"\bWi\b", s) for s in statements)  # only Wi's words
     assert all(re.search(r"\[\d+\]", s) for s in statements)  # each one cited
 

@@ -195,12 +195,9 @@ class ExtractiveAnswerer:
         feats = self.features(analysis, cands, query_vector, carried_terms, corpus_stats)
         scores = self.combine(feats)
         support = self.support(feats, scores)
+        speaking, required = self.speaker_rule(question, analysis, feats)
         on_topic = (feats["lexical"] + feats["context_lexical"]) > 0
-        speaking = feats["speaker_match"] * on_topic > 0
-        if analysis.speaker_tokens and self.params.speaker_required and not _ACCORDING_TO.search(question):
-            # "What did X say about Y" is answered with X's own words on Y, or not at all: someone
-            # else's words on Y, or X's words on something else, do not answer it. ("According to
-            # X, how far ...?" asks for a fact in X's account, which articles attribute in many ways.)
+        if required:
             if not speaking.any():
                 return self._abstain(question, hits[:k], min(support, 0.0))
             scores = np.where(speaking, scores + self.params.speaker_priority, 0.0)
@@ -220,6 +217,19 @@ class ExtractiveAnswerer:
             return self._abstain(question, hits, support)
         chosen = self._select(cands, scores, order, feats, analysis)
         return self._compose(question, hits, cands, scores, chosen, support)
+
+    def speaker_rule(self, question: str, analysis: QueryAnalysis, feats: dict[str, np.ndarray]) -> tuple[np.ndarray, bool]:
+        """Which candidates report the asked speaker on the asked topic, and whether only they may answer.
+
+        "What did X say about Y" is answered with X's own words on Y, or not at all (when the tuned
+        parameters require the speaker): someone else's words on Y, or X's words on something else,
+        do not answer it. "According to X, how far ...?" asks for a fact in X's account, which
+        articles attribute in many ways, so it does not require X's words.
+        """
+        on_topic = (feats["lexical"] + feats["context_lexical"]) > 0
+        speaking = feats["speaker_match"] * on_topic > 0
+        required = bool(analysis.speaker_tokens) and self.params.speaker_required and not _ACCORDING_TO.search(question)
+        return speaking, required
 
     def answer_prepared(self, prepared: PreparedQuestion) -> Answer:
         """:meth:`answer` on the inputs the pipeline prepared (the standalone question, its pool, ...)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa_bot.answering.candidates import Candidate, candidates
-from qa_bot.answering.extractive import _ACCORDING_TO, ExtractiveAnswerer, PreparedQuestion
+from qa_bot.answering.extractive import ExtractiveAnswerer, PreparedQuestion
 from qa_bot.models import ChunkSentences, Hit
 from qa_bot.understanding.analysis import QueryAnalysis, analyse
 
@@ -144,12 +144,8 @@ def _speaker_priority(answerer: ExtractiveAnswerer, question: str, analysis: Que
     For "what did X say about Y", X's own words on Y come first; when the answerer requires them,
     no other sentence answers (they are still ordered among themselves, by probability, after X's).
     """
-    params = answerer.params
-    on_topic = (feats["lexical"] + feats["context_lexical"]) > 0
-    speaking = feats["speaker_match"] * on_topic > 0
-    eligible = np.ones(len(probs), dtype=bool)
+    speaking, required = answerer.speaker_rule(question, analysis, feats)
     if not analysis.speaker_tokens:
-        return probs, eligible
-    if params.speaker_required and not _ACCORDING_TO.search(question):
-        eligible = speaking
-    return probs + params.speaker_priority * speaking, eligible
+        return probs, np.ones(len(probs), dtype=bool)
+    eligible = speaking if required else np.ones(len(probs), dtype=bool)
+    return probs + answerer.params.speaker_priority * speaking, eligible

@@ -143,3 +143,43 @@ def test_listen_refuses_a_busy_port_and_an_unknown_host_in_one_line():
     with pytest.raises(ValueError, match="--host no-such-host.invalid: not an address"):
         listen("no-such-host.invalid", 8000)
     assert base_url("::1", 8000) == "http://[::1]:8000"
+
+
+@pytest.mark.slow
+def test_the_api_and_the_cli_share_one_index_while_the_server_runs(tmp_path):
+    """With sharing on (the default), ``qa-bot add`` joins the server's index; the API sees the article."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "corpus", corpus)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
+    env.update(QA_BOT_EMBED_MODEL="hashing", QA_BOT_READER="false", QA_BOT_DATA_DIR=str(tmp_path / "data"),
+               QA_BOT_CORPUS_DIR=str(corpus))
+    cli = Path(sys.executable).with_name("qa-bot")
+    port = _free_port()
+    proc = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(base, 90, proc)
+        before = len(httpx.get(f"{base}/articles", timeout=30).json())
+        article = tmp_path / "harbour.md"
+        article.write_text("---\ntitle: Harbour pilots strike over night shifts\noutlet: Port Gazette\n"
+                           "published: 2026-02-01\n---\n\nHarbour pilots in Westport began a strike on Sunday "
+                           "over night shifts, the pilots' union said.\n")
+        added = subprocess.run([str(cli), "add", str(article)], env=env, capture_output=True, text=True,
+                               timeout=300)
+        assert added.returncode == 0, added.stderr
+        listed = httpx.get(f"{base}/articles", timeout=30).json()
+        assert len(listed) == before + 1 and any(a["outlet"] == "Port Gazette" for a in listed)
+        answer = httpx.post(f"{base}/ask", json={"question": "Why did the harbour pilots strike?"},
+                            timeout=60).json()
+        assert any(c["outlet"] == "Port Gazette" for c in answer["citations"]), answer
+        status = subprocess.run([str(cli), "status"], env=env, capture_output=True, text=True, timeout=120)
+        assert status.returncode == 0 and f"articles:   {before + 1}" in status.stdout, status.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, stderr = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr

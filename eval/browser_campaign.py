@@ -214,6 +214,9 @@ def markup_campaign(work: Path, full: bool) -> dict:
             msg = page.get_by_test_id("stChatMessage").last
             msg.get_by_text(re.compile(r"^(Sources|Closest passages) \(\d+\)$")).wait_for()
             expect(page.get_by_role("button", name="Export as JSON")).to_be_enabled()  # the run has finished
+            # ... and its redraw too: until then the old copy of a message can stand, marked stale, beside
+            # the new one, and its text is read half drawn (seen on a busy machine: sources but no markers)
+            expect(page.locator(".stElementContainer[data-stale='true']")).to_have_count(0)
             labels = msg.get_by_text(re.compile(r"^Sources \((\d+)\)$"))
             shown = int(re.search(r"\d+", labels.first.inner_text()).group(0)) if labels.count() else 0
             # Every source shown is one of the answer's own citations (at most three), never a "[7]"

@@ -89,6 +89,12 @@ def live(page):
     return page.locator(".stElementContainer[data-stale='false']")
 
 
+def settled(page, timeout: float = 120_000) -> None:
+    """Wait until the page's run has finished redrawing: no element is left marked stale (an element of
+    the previous run that this one has not redrawn yet, which a locator could otherwise pick up)."""
+    expect(page.locator(".stElementContainer[data-stale='true']")).to_have_count(0, timeout=timeout)
+
+
 def go_to(page, title: str) -> None:
     page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
 

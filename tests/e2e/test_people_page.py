@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_browser import ensure_index, go_to, open_app
+from tests.e2e.test_browser import ensure_index, go_to, open_app, settled
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -21,11 +21,13 @@ def test_people_shows_a_person_s_statements_by_topic_with_their_sources(new_page
     go_to(page, "People")  # through the navigation: a direct load of /people makes Streamlit probe a 404 path
     summary = page.get_by_text(re.compile(r"^Lee Jae Myung: \d+ statements in \d+ topics, from \d+ articles\.$"))
     summary.wait_for(timeout=180_000)
+    settled(page)
 
     page.get_by_label("…or type a name").fill("Wi Sung-lac")
     page.get_by_role("button", name="Show statements").click()
     summary = page.get_by_text(re.compile(r"^Wi Sung-lac: \d+ statements in \d+ topics, from \d+ articles\.$"))
     summary.wait_for(timeout=120_000)
+    settled(page)
     statements = page.get_by_test_id("stMarkdown").filter(
         has_text=re.compile(r"\((?:direct quote|reported speech)\)\s*$")).all_inner_texts()
     assert statements and all(re.search(r"\bWi\b", s) for s in statements)  # only Wi's words

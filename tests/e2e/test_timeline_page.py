@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_browser import ensure_index, go_to, open_app
+from tests.e2e.test_browser import ensure_index, go_to, open_app, settled
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -21,6 +21,7 @@ def test_timeline_lists_the_story_in_date_order_and_narrows_to_a_topic(new_page,
     go_to(page, "Timeline")  # through the navigation: a direct load of /timeline makes Streamlit probe a 404 path
     summary = page.get_by_text(re.compile(r"^\d+ events, .+ to .+, from \d+ articles\.$"))
     summary.wait_for(timeout=180_000)
+    settled(page)
 
     headings = page.get_by_test_id("stHeading").filter(has_text=re.compile(r"(19|20)\d\d")).all_inner_texts()
     assert any(h.startswith("1 November 2025") for h in headings)  # the earlier summit
@@ -39,6 +40,7 @@ def test_timeline_lists_the_story_in_date_order_and_narrows_to_a_topic(new_page,
     page.get_by_role("button", name="Show the timeline").click()
     narrowed = page.get_by_text(re.compile(r"^\d+ events? about “North Korea missile launch”"))
     narrowed.wait_for(timeout=120_000)
+    settled(page)
     expect(page.get_by_text(re.compile("fired ballistic missiles")).first).to_be_visible()
     label = page.get_by_text(re.compile(r"^\d+ sources?: ")).first
     first = page.get_by_test_id("stExpander").filter(has=label).first

@@ -142,6 +142,7 @@ def sentence_features(analysis: QueryAnalysis, cands: list[Candidate], vectors: 
         "type_match": type_ok,
         "focused_type": np.array([focused_type_match(analysis.answer_type, c.text, analysis.question)
                                   for c in cands]) if has_type else np.zeros(n),
+        "typed": np.full(n, float(has_type and analysis.answer_type != "entity")),
         "slot_missing": np.full(n, float(has_type and analysis.answer_type != "entity" and not any(
             focused_type_match(analysis.answer_type, c.text, analysis.question) for c in cands))),
         "global_lexical": global_lexical,
@@ -170,6 +171,8 @@ def question_features(feats: dict[str, np.ndarray], scores: np.ndarray) -> dict[
     """
     top = np.sort(scores)[::-1]
     best = int(np.argmax(scores))
+    typed = float(feats["typed"][0]) if "typed" in feats else 0.0
+    top3 = np.argsort(-scores, kind="stable")[:3]
     return {
         "best": float(top[0]),
         "second": float(top[1]) if len(top) > 1 else 0.0,
@@ -179,6 +182,11 @@ def question_features(feats: dict[str, np.ndarray], scores: np.ndarray) -> dict[
         "max_global_lexical": float(feats["global_lexical"].max()),
         "best_semantic": float(feats["semantic"][best]),
         "speaker_unmatched": float(feats["speaker_other"][best]),
+        # A "how many"/"when"/"who" question whose best sentences hold no value of that kind
+        # (attached to what is asked) is on topic without answering: the near miss.
+        "typed": typed,
+        "best_focus_missing": typed * float(feats["focused_type"][best] == 0),
+        "top3_focus_missing": typed * float(not feats["focused_type"][top3].any()),
         # The learned reader (absent when it is switched off): does any sentence answer, and the chosen one?
         "max_reader": float(feats["reader"].max()) if "reader" in feats else 0.0,
         "best_reader": float(feats["reader"][best]) if "reader" in feats else 0.0,

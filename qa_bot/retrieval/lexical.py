@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from qa_bot.retrieval.filters import Filters
 from qa_bot.retrieval.fusion import Ranking
 from qa_bot.text.tokens import STOPWORDS, words
+from qa_bot.text.verbs import all_forms
 
 if TYPE_CHECKING:
     from qa_bot.storage.registry import Registry
@@ -15,8 +16,8 @@ if TYPE_CHECKING:
 def fts_query(text: str) -> str:
     """An FTS5 ``MATCH`` expression: the question's content words, OR-ed and quoted (BM25 ranks them).
 
-    Stopwords and one-letter words (but not single digits) are dropped, each term appears once (at
-    most 32), and double quotes and edge punctuation are stripped so the expression always parses.
+    Stopwords and one-letter words (but not single digits) are dropped, an irregular verb brings
+    its other forms ("give": gave, given), each term appears once (at most 32), and double quotes and edge punctuation are stripped so the expression always parses.
 
     Args:
         text: the question (any text).
@@ -29,8 +30,9 @@ def fts_query(text: str) -> str:
         if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
         term = word.replace('"', "").strip(".'-")
-        if term and term not in terms:
-            terms.append(term)
+        for form in all_forms(term) if term else ():  # "give" also finds "gave" and "given"
+            if form not in terms:
+                terms.append(form)
     return " OR ".join(f'"{t}"' for t in terms[:32])
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from qa_bot.text.verbs import base_form
+
 _WORD = re.compile(r"[^\W_]+(?:['\u2019.-][^\W_]+)*", re.UNICODE)
 
 
@@ -47,8 +49,9 @@ def content_words(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A deliberately small suffix fold that keeps names intact (``MOUs`` -> ``mou``)."""
+    """A deliberately small fold that keeps names intact (``MOUs`` -> ``mou``, ``gave`` -> ``give``)."""
     word = word.replace("'s", "").rstrip("'")
+    word = base_form(word)  # "gave" -> "give": irregular verbs
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):

@@ -13,7 +13,7 @@ from qa_bot.storage.registry import ORIGIN_ADDED, Registry
 
 def test_stopwords_and_single_letters_are_dropped_but_digits_kept():
     assert fts_query("What did the minister say about the budget?") == '"minister" OR "budget"'
-    assert fts_query("Was a vote held on Article 5 or not?") == '"vote" OR "held" OR "article" OR "5"'
+    assert fts_query("Was a vote held on Article 5 or not?") == '"vote" OR "hold" OR "held" OR "article" OR "5"'
 
 
 def test_each_term_once_and_none_for_a_question_of_only_stopwords():
@@ -61,3 +61,9 @@ def test_lexical_side_applies_outlet_and_date_filters(indexed):
     assert found(Filters(outlets=("Beta Post",))) == {"Ferry fares"}
     assert found(Filters(since=date(2026, 2, 1))) == {"Ferry fares"}
     assert found(Filters(until=date(2026, 1, 5))) == {"Crane collapse"}  # until is inclusive
+
+
+def test_an_irregular_verb_brings_its_other_forms():
+    # Porter stemming relates "gives" and "giving" to "give", never "gave" or "given".
+    assert fts_query("What did the mayor give the team?") == '"mayor" OR "give" OR "gave" OR "given" OR "team"'
+    assert fts_query("Who won?") == '"won"'  # also a currency: not folded

@@ -35,7 +35,8 @@ class RankedPassage:
             sentence that could answer anything (e.g. only questions the writer asks).
         score: the answerer's probability that ``sentence`` answers the question (0 without one).
         answers: the answerer would answer with it: the question as a whole reaches the answerer's
-            support threshold, so does ``score``, and for "what did X say" questions X speaks in it.
+            support threshold, ``score`` is within the answerer's ``keep_ratio`` of the best
+            sentence's, and for "what did X say" questions X speaks in it.
     """
 
     hit: Hit
@@ -85,6 +86,8 @@ def rank_passages(answerer: ExtractiveAnswerer, question: str, hits: list[Hit], 
     probs = answerer.combine(feats)
     priority, eligible = _speaker_priority(answerer, question, analysis, feats, probs)
     supported = answerer.support(feats, probs) >= answerer.params.support_threshold and bool(eligible.any())
+    # The answerer quotes sentences within keep_ratio of its best one (see compose.select).
+    floor = answerer.params.keep_ratio * float(probs[eligible].max()) if supported else np.inf
     # candidates() keeps a sentence shared by overlapping passages only once; look it up by its
     # place in the article so that every passage is judged on all of its sentences.
     scored = {(c.hit.passage.article_id, c.start, c.end): i for i, c in enumerate(cands)}
@@ -94,7 +97,7 @@ def rank_passages(answerer: ExtractiveAnswerer, question: str, hits: list[Hit], 
     def ranked(position: int, item: tuple[int, Candidate]) -> RankedPassage:
         i, sentence = item
         p = float(probs[i])
-        answers = supported and bool(eligible[i]) and p >= answerer.params.support_threshold
+        answers = supported and bool(eligible[i]) and p >= floor
         return RankedPassage(hits[position], sentence, p, answers)
 
     return [ranked(pos, item) if item else RankedPassage(hits[pos], None, 0.0, False)

@@ -200,6 +200,18 @@ def test_compressor_needs_a_query_and_accepts_no_documents(reader_bot):
         compressor.compress_documents([Document("Some text.")], "  ")
 
 
+def test_the_passages_flagged_as_answering_are_those_whose_sentence_the_answer_quotes(reader_bot):
+    question = "When will the harbour bridge reopen?"
+    answer = reader_bot.ask(question)
+    assert not answer.abstained
+    quoted = {c.quote for c in answer.citations}
+    docs = reader_bot.as_retriever(k=4).invoke(question)
+    flagged = {d.metadata["answer_sentence"] for d in docs if d.metadata["answers"]}
+    assert quoted and quoted <= flagged
+    assert all(d.metadata["answer_score"] < min(dd.metadata["answer_score"] for dd in docs if dd.metadata["answers"])
+               for d in docs if not d.metadata["answers"])
+
+
 # --- the real reader on the bundled corpus ---------------------------------------------------------
 
 SPEECH = re.compile(r"\b(said|says|told|telling|stressed|added)\b|\bspeaking of\b")

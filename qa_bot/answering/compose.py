@@ -104,6 +104,11 @@ def _antecedent(cands: list[Candidate], i: int) -> int | None:
     return None
 
 
+def quote_floor(best: float, params: AnswerParams) -> float:
+    """The lowest score a sentence may have and still be quoted beside the best one (``keep_ratio`` of it)."""
+    return params.keep_ratio * best
+
+
 def select(cands: list[Candidate], scores: np.ndarray, order: list[int], feats: dict, analysis: QueryAnalysis,
            params: AnswerParams) -> Selection:
     """Choose the claims of the answer (see the module docstring).
@@ -123,7 +128,7 @@ def select(cands: list[Candidate], scores: np.ndarray, order: list[int], feats: 
     def usable(i: int) -> bool:
         return speaker_other is None or not speaker_other[i] > 0
 
-    eligible = [i for i in order if scores[i] >= params.keep_ratio * best and usable(i)] or [order[0]]
+    eligible = [i for i in order if scores[i] >= quote_floor(best, params) and usable(i)] or [order[0]]
     lead = next((i for i in eligible if not dangling(cands[i].text)), None)
     if analysis.answer_type in SHORT_ANSWER_TYPES:
         for i in eligible[:5]:
@@ -151,7 +156,7 @@ def select(cands: list[Candidate], scores: np.ndarray, order: list[int], feats: 
             continue  # the counts are stated once, in the disagreement sentence
         shown = [claim[0] for claim in sel.claims]
         other_outlet = all(cands[i].hit.passage.outlet != cands[j].hit.passage.outlet for j in shown)
-        if scores[i] + (params.diversity_bonus if other_outlet else 0.0) < params.keep_ratio * best:
+        if scores[i] + (params.diversity_bonus if other_outlet else 0.0) < quote_floor(best, params):
             continue
         if not (new_info & set(content_words(cands[i].text)) or other_outlet):
             continue

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa_bot.answering.candidates import Candidate, candidates
+from qa_bot.answering.compose import quote_floor
 from qa_bot.answering.extractive import ExtractiveAnswerer, PreparedQuestion
 from qa_bot.models import ChunkSentences, Hit
 from qa_bot.understanding.analysis import QueryAnalysis, analyse
@@ -86,8 +87,7 @@ def rank_passages(answerer: ExtractiveAnswerer, question: str, hits: list[Hit], 
     probs = answerer.combine(feats)
     priority, eligible = _speaker_priority(answerer, question, analysis, feats, probs)
     supported = answerer.support(feats, probs) >= answerer.params.support_threshold and bool(eligible.any())
-    # The answerer quotes sentences within keep_ratio of its best one (see compose.select).
-    floor = answerer.params.keep_ratio * float(probs[eligible].max()) if supported else np.inf
+    floor = quote_floor(float(probs[eligible].max()), answerer.params) if supported else np.inf
     # candidates() keeps a sentence shared by overlapping passages only once; look it up by its
     # place in the article so that every passage is judged on all of its sentences.
     scored = {(c.hit.passage.article_id, c.start, c.end): i for i, c in enumerate(cands)}

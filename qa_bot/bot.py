@@ -22,8 +22,7 @@ from qa_bot.models import Answer, Hit
 from qa_bot.params import AnswerParams, Params, load_params
 from qa_bot.understanding.analysis import analyse
 from qa_bot.retrieval.filters import Filters
-from qa_bot.retrieval.langchain import make_langchain_retriever, reader_compressor_class
-from qa_bot.retrieval.reranking import RankedPassage, rank_prepared
+from qa_bot.retrieval.langchain import make_langchain_retriever
 from qa_bot.retrieval.retriever import HybridRetriever
 from qa_bot.progress import Progress, no_progress
 from qa_bot.storage.recovery import Recovery
@@ -55,9 +54,7 @@ class QABot(Documents):
         self._store: Store | None = None
         self._open_lock = threading.Lock()
         self.params: Params = load_params()
-        reader = _make_reader(self.settings)
-        self.answerer = ExtractiveAnswerer(
-            self.embedder, _answer_params(self.settings, self.params.answer.for_reader(reader is not None)), reader=reader)
+        self.answerer = make_answerer(self.settings, self.params.answer)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -84,8 +81,7 @@ class QABot(Documents):
         warm_up = getattr(self.embedder, "warm_up", None)  # fakes and the hashing embedder have nothing to load
         if warm_up:
             warm_up()
-        if self.answerer.reader is not None:
-            self.answerer.reader.warm_up()
+        self.answerer.reader.warm_up()
         return recovery
 
     def close(self) -> None:
@@ -166,13 +162,16 @@ class QABot(Documents):
         yield from self._stream_llm(question, k, filters, history, answerer)
 
     def prepare_question(self, question: str, k: int | None = None, filters: Filters = Filters(), history=None,
-                         turn: Condensed | None = None) -> PreparedQuestion:
+                         turn: Condensed | None = None, pool: int | None = None) -> PreparedQuestion:
         """The extractive answerer's inputs for ``question``: the understanding and retrieval steps of :meth:`ask`.
 
         Condenses a follow-up into a standalone question (unless ``turn`` is given), analyses and
-        embeds it, retrieves the pool the answerer re-ranks, and reads the pool's stored sentences
-        and the index's term statistics. ``eval/tune.py`` calls this, so fitted weights see
-        exactly what the pipeline gives the answerer.
+        embeds it, retrieves the pool the answerer reads, and fetches the pool's stored sentences
+        and its articles' texts. ``eval/tune.py`` calls this, so fitted weights see exactly what
+        the pipeline gives the answerer.
+
+        Args:
+            pool: passages to retrieve (``read.pool`` by default; never fewer than ``k``).
 
         Raises:
             InputError: an empty or over-long question, ``k`` out of range.
@@ -190,11 +189,12 @@ class QABot(Documents):
             analysis = replace(analysis, outlets=(), dates=(), answer_type="")
         vector = self.embedder.embed([turn.question])[0]
         t1 = time.perf_counter()
-        pool_size = k if s.ablated("rerank") else max(k, self.answerer.params.rerank_pool)
+        pool_size = max(k, self.answerer.params.read.pool if pool is None else pool)
         pool = self.retriever.search(turn.question, pool_size, filters, analysis=analysis, query_vector=vector)
-        sentence_index, stats = store.sentence_index(pool), store.term_statistics(analysis.topic_terms)
+        sentence_index = store.sentence_index(pool)
+        texts = store.article_texts({h.passage.article_id for h in pool})
         t2 = time.perf_counter()
-        return PreparedQuestion(turn, analysis, vector, tuple(pool), sentence_index, stats, k,
+        return PreparedQuestion(turn, analysis, vector, tuple(pool), sentence_index, texts, k,
                                 {"understand": (t1 - t0) * 1e3, "retrieve": (t2 - t1) * 1e3})
 
     def _ask_extractive(self, question: str, k: int | None, filters: Filters, history, turn: Condensed | None = None,
@@ -204,7 +204,8 @@ class QABot(Documents):
         t0 = time.perf_counter()
         answer = self.answerer.answer_prepared(prepared)
         spent = (time.perf_counter() - t0) * 1e3
-        timings = dict(prepared.timings_ms, answer=spent, total=sum(prepared.timings_ms.values()) + spent)
+        timings = dict(prepared.timings_ms, **answer.timings_ms, answer=spent,
+                       total=sum(prepared.timings_ms.values()) + spent)
         turn = prepared.turn
         return replace(answer, question=question,
                        condensed_question=turn.question if turn.question != question else "", timings_ms=timings)
@@ -277,12 +278,11 @@ class QABot(Documents):
         Args:
             k: documents per query (``settings.top_k`` by default).
             filters: outlet and date restrictions applied to every query.
-            rank: ``"reader"`` (the default): retrieve as :meth:`ask` does (question analysis, the
-                wider pool) and return the ``k`` passages whose best sentence the answerer — its
-                learned reader and fitted sentence model — scores highest, each document's metadata
-                adding ``answer_sentence``, ``answer_start``/``answer_end`` (offsets in
-                ``page_content``), ``answer_score`` and ``answers`` (see
-                :func:`qa_bot.retrieval.langchain.answer_metadata`). ``"hybrid"``: the plain dense + BM25
+            rank: ``"reader"`` (the default): retrieve and read as :meth:`ask` does and return the
+                ``k`` passages the decide stage ranks first, each document's metadata adding
+                ``answer_sentence``, ``answer_start``/``answer_end`` (offsets in ``page_content``),
+                ``answer_span``, ``answer_score`` and ``answers`` (see
+                :func:`qa_bot.answering.langchain.answer_metadata`). ``"hybrid"``: the plain dense + BM25
                 top ``k`` (:meth:`search`), citation metadata only.
 
         Raises:
@@ -293,44 +293,52 @@ class QABot(Documents):
         if rank != "reader":
             raise InputError(f"unknown rank {rank!r}; use 'reader' (answer-aware) or 'hybrid' (plain retrieval)")
 
-        def reader_ranked(query: str, k: int, filters: Filters) -> list[RankedPassage]:
-            return rank_prepared(self.answerer, self.prepare_question(query, k, filters))[:k]
+        from qa_bot.answering.langchain import verdict_to_document
 
-        return make_langchain_retriever(reader_ranked, k or self.settings.top_k, filters)
+        def reader_ranked(query: str, k: int, filters: Filters) -> list:
+            return list(self.answerer.judge(self.prepare_question(query, k, filters)).decision.passages[:k])
+
+        return make_langchain_retriever(reader_ranked, k or self.settings.top_k, filters, verdict_to_document)
 
     def as_compressor(self, top_n: int | None = None, min_score: float | None = None):
-        """The answerer's reader ranking as a LangChain ``BaseDocumentCompressor`` for any retriever's documents.
+        """The decide stage's ranking as a LangChain ``BaseDocumentCompressor`` for any retriever's documents.
 
-        ``compress_documents(docs, query)`` orders ``docs`` by the sentence of each that best answers
+        ``compress_documents(docs, query)`` orders ``docs`` as the decide stage ranks them for
         ``query``, drops those scoring below ``min_score`` (none when None), keeps ``top_n`` (all when
         None) and adds the metadata ``as_retriever`` adds (see
-        :func:`qa_bot.retrieval.langchain.reader_compressor_class`).
+        :func:`qa_bot.answering.langchain.reader_compressor_class`).
 
         Raises:
             ValueError: ``top_n`` below 1 or ``min_score`` outside 0-1.
         """
+        from qa_bot.answering.langchain import reader_compressor_class
+
         return reader_compressor_class()(self, top_n=top_n, min_score=min_score)
 
 
-def _make_reader(settings: Settings):
-    """The learned reader (loaded on first use), or None when the settings switch it off."""
-    if not settings.reader or settings.ablated("reader"):
-        return None
-    from qa_bot.answering.reader import Reader
+def make_answerer(settings: Settings, params: AnswerParams) -> ExtractiveAnswerer:
+    """The extractive answerer the settings describe, ablations applied as stages left out or swapped.
 
-    return Reader()
+    ``reader`` off (``QA_BOT_READER=false`` or ``--ablate reader``): the model-free
+    :class:`~qa_bot.answering.read.LexicalReader` reads instead of the trained span reader.
+    ``rerank``: only the ``k`` passages shown are read. ``abstention``: decide never abstains.
+    ``speaker``: "what did X say" may be answered by anyone's words.
+    """
+    from qa_bot.answering.read import LexicalReader, SpanReader
 
-
-def _answer_params(settings: Settings, params: AnswerParams) -> AnswerParams:
-    """The tuned answering parameters, with the settings' overrides applied."""
-    overrides = {}
+    read, decide, compose_ = params.read, params.decide, params.compose
+    if settings.ablated("rerank"):
+        read = replace(read, pool=0, passages=0)
     if settings.support_threshold is not None:
-        overrides["support_threshold"] = settings.support_threshold
-    if settings.answer_sentences is not None:
-        overrides["max_sentences"] = settings.answer_sentences
+        decide = replace(decide, threshold=settings.support_threshold)
     if settings.ablated("abstention"):
-        overrides["abstain"], overrides["support_threshold"] = {}, 0.0
-    return replace(params, **overrides) if overrides else params
+        decide = replace(decide, threshold=0.0)
+    if settings.ablated("speaker"):
+        decide = replace(decide, speaker_required=False)
+    if settings.answer_sentences is not None:
+        compose_ = replace(compose_, max_sentences=settings.answer_sentences)
+    reader = LexicalReader() if not settings.reader or settings.ablated("reader") else SpanReader()
+    return ExtractiveAnswerer(reader, AnswerParams(read, decide, compose_))
 
 
 def _pieces(text: str) -> Iterator[str]:

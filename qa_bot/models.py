@@ -150,12 +150,22 @@ class ShortAnswer:
 
     ``start``/``end`` are offsets into the cited article's text (so ``text`` is
     ``article.text[start:end]``); ``citation`` is the ``n`` of the citation whose quote holds it.
+    ``alternatives`` are the other values cited outlets give for it ("15" beside "14"), verbatim.
     """
 
     text: str
     citation: int
     start: int
     end: int
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def display(self) -> str:
+        """The short answer as shown: ``"14 or 15 — outlets differ"`` when outlets disagree, else the span."""
+        if not self.alternatives:
+            return self.text
+        values = [self.text, *self.alternatives]
+        return f"{', '.join(values[:-1])} or {values[-1]} — outlets differ"
 
 
 @dataclass(frozen=True)

@@ -7,49 +7,63 @@ file itself, so a fitting script (``eval/tune.py``) and the pipeline always see 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
+
+from qa_bot.errors import ConfigError
 
 PARAMS_FILE = Path(__file__).resolve().parent / "data" / "answering.toml"
 
 
-#: Hand-set starting weights, used until a fitted model is present in answering.toml.
-DEFAULT_MODEL = {"intercept": -4.0, "semantic": 4.0, "lexical": 2.0, "context_lexical": 0.5, "bigram": 1.0,
-                 "speaker_match": 1.5, "speaker_other": -1.0, "type_match": 0.5, "type_missing": -0.5,
-                 "outlet": 0.5, "length": -0.5, "lead": -0.3, "novelty": 0.3, "passage_dense": 0.5,
-                 "passage_lexical": 0.3, "passage_rank": 0.3, "quoted_for_quote": 0.3, "semantic_gap": 2.0,
-                 "lexical_gap": 1.0}
+#: The signals of the decide stage's support model (:meth:`qa_bot.answering.decide.Decider.probability`).
+SUPPORT_SIGNALS = ("intercept", "margin", "score")
+
+
+@dataclass(frozen=True)
+class ReadParams:
+    """What the read stage reads: the retrieved pool and how many of its passages the reader reads."""
+
+    pool: int = 20  # passages retrieved before reading (at least the asked k)
+    passages: int = 8  # of them, the passages the reader reads (at least the asked k)
+    by_retrieval: int = 4  # of those, the pool's best by retrieval; the rest hold its sentences closest to the question
+    outlet_pool: int = 80  # passages retrieved for the outlet view (``ask --by-outlet``)
+    per_outlet: int = 2  # of them, each outlet's best passages the reader reads for the outlet's row
+
+
+@dataclass(frozen=True)
+class DecideParams:
+    """The decide stage's calibrated support model and selection settings.
+
+    ``support`` holds one weight per name of :data:`SUPPORT_SIGNALS` (checked at load: an unknown
+    or missing name is an error, never a silent 0).
+    """
+
+    support: dict = field(default_factory=lambda: {"intercept": 0.0, "margin": 1.0, "score": 0.0})
+    threshold: float = 0.5
+    keep_ratio: float = 0.5
+    max_spans: int = 8
+    speaker_required: bool = True  # "what did X say" answered only with sentences in which X speaks
+
+
+@dataclass(frozen=True)
+class ComposeParams:
+    """How the composer turns answer sentences into claims (chosen on the summit dev split)."""
+
+    max_sentences: int = 3
+    same_claim_cosine: float = 0.76  # stored sentence vectors this close state one claim
+    same_claim_overlap: float = 0.6  # share of the shorter sentence's content words
+    same_claim_jaccard: float = 0.35  # and of both sentences' words together
+    max_citations_per_claim: int = 4
 
 
 @dataclass(frozen=True)
 class AnswerParams:
-    """Model weights and thresholds (defaults are overridden by ``answering.toml``)."""
+    """The extractive answerer's parameters, one object per stage."""
 
-    support_threshold: float = 0.5
-    keep_ratio: float = 0.8
-    max_sentences: int = 3
-    redundancy: float = 0.92
-    diversity_bonus: float = 0.02
-    rerank_pool: int = 20
-    rerank_retrieval: float = 0.3
-    carried_term_weight: float = 0.5
-    speaker_priority: float = 1.0
-    speaker_required: bool = True  # "what did X say" answered only with sentences in which X speaks
-    reader_pool: int = 24  # candidates the learned reader reads per question (the rest score 0 there)
-    model: dict = field(default_factory=lambda: dict(DEFAULT_MODEL))
-    abstain: dict = field(default_factory=dict)
-    #: The support threshold, sentence model and abstention model to use when the reader is off.
-    without_reader: dict = field(default_factory=dict)
-
-    def for_reader(self, on: bool) -> "AnswerParams":
-        """These parameters for an answerer with (``on``) or without the learned reader."""
-        if on or not self.without_reader:
-            return self
-        alt = self.without_reader
-        return replace(self, support_threshold=float(alt.get("support_threshold", self.support_threshold)),
-                       model=dict(alt.get("model", self.model)), abstain=dict(alt.get("abstain", self.abstain)),
-                       without_reader={})
+    read: ReadParams = field(default_factory=ReadParams)
+    decide: DecideParams = field(default_factory=DecideParams)
+    compose: ComposeParams = field(default_factory=ComposeParams)
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,7 @@ class FusionWeights:
     lexical: float = 1.0
     outlet_boost: float = 1.0
     date_boost: float = 0.5
+    duplicate_overlap: float = 0.7  # share of five-word shingles above which two articles' passages are one text
 
 
 @dataclass(frozen=True)
@@ -87,26 +102,55 @@ class Params:
     verify: VerifyParams = field(default_factory=VerifyParams)
 
 
-def _known(cls, data: dict) -> dict:
+def _typed(cls, data: dict, where: str):
+    """``cls`` from a TOML table; an unknown key is an error naming the table and the key."""
     names = {f.name for f in fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{PARAMS_FILE.name}: [{where}] has an unknown key {unknown[0]!r} "
+                          f"(known: {', '.join(sorted(names))})")
+    return cls(**data)
+
+
+def check_support(weights: dict, where: str = "decide.support") -> dict:
+    """The support model's weights as floats, every name of :data:`SUPPORT_SIGNALS` present and no other.
+
+    Raises:
+        ConfigError: a missing or unknown weight, or one that is not a number.
+    """
+    missing = [n for n in SUPPORT_SIGNALS if n not in weights]
+    unknown = sorted(set(weights) - set(SUPPORT_SIGNALS))
+    if missing or unknown:
+        what = f"lacks the weight {missing[0]!r}" if missing else f"has an unknown weight {unknown[0]!r}"
+        raise ConfigError(f"{PARAMS_FILE.name}: [{where}] {what}; the support model's weights are "
+                          f"{', '.join(SUPPORT_SIGNALS)} (refit with `python eval/tune.py --fit`)")
+    try:
+        return {n: float(weights[n]) for n in SUPPORT_SIGNALS}
+    except (TypeError, ValueError):
+        raise ConfigError(f"{PARAMS_FILE.name}: [{where}] weights must be numbers") from None
 
 
 def parse_params(data: dict) -> Params:
-    """Typed parameters from the parsed TOML (missing keys keep their defaults, unknown keys are ignored)."""
-    extractive = dict(data.get("extractive", {}))
-    model, abstain = extractive.pop("model", None), extractive.pop("abstain", None)
-    without_reader = extractive.pop("without_reader", None)
-    answer = AnswerParams(**_known(AnswerParams, extractive))
-    if model:
-        answer = replace(answer, model=dict(model))
-    if abstain:
-        answer = replace(answer, abstain=dict(abstain))
-    if without_reader:
-        answer = replace(answer, without_reader={k: (dict(v) if isinstance(v, dict) else v)
-                                                 for k, v in without_reader.items()})
-    return Params(answer=answer, fusion=FusionWeights(**_known(FusionWeights, data.get("fusion", {}))),
-                  verify=VerifyParams(**_known(VerifyParams, data.get("verify", {}))))
+    """Typed parameters from the parsed TOML (missing keys keep their defaults; unknown keys are errors).
+
+    Raises:
+        ConfigError: an unknown table key, or a support model with missing or unknown weights.
+    """
+    answer = dict(data.get("answer", {}))
+    decide = dict(answer.pop("decide", {}))
+    if "support" in decide:
+        decide["support"] = check_support(decide["support"])
+    parsed = AnswerParams(read=_typed(ReadParams, answer.pop("read", {}), "answer.read"),
+                          decide=_typed(DecideParams, decide, "answer.decide"),
+                          compose=_typed(ComposeParams, answer.pop("compose", {}), "answer.compose"))
+    if answer:
+        raise ConfigError(f"{PARAMS_FILE.name}: [answer] has an unknown table {sorted(answer)[0]!r} "
+                          "(known: read, decide, compose)")
+    unknown = sorted(set(data) - {"answer", "fusion", "verify"})
+    if unknown:
+        raise ConfigError(f"{PARAMS_FILE.name}: unknown table [{unknown[0]}] (known: answer, fusion, verify)")
+    return Params(answer=parsed, fusion=_typed(FusionWeights, data.get("fusion", {}), "fusion"),
+                  verify=_typed(VerifyParams, data.get("verify", {}), "verify"))
 
 
 @lru_cache(maxsize=8)

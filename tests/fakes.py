@@ -1,9 +1,13 @@
-"""Test doubles: a deterministic embedder that needs no model, and a tiny PDF writer."""
+"""Test doubles: a deterministic embedder that needs no model, a scripted span reader, and a tiny PDF writer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from qa_bot.answering.read import Reading, Span
+from qa_bot.answering.windows import ReadingPassage
 from qa_bot.embeddings import HashingEmbedder
 
 
@@ -24,6 +28,38 @@ class HashEmbedder(HashingEmbedder):
     @property
     def embedded_texts(self) -> int:
         return sum(len(c) for c in self.calls)
+
+
+class ScriptedReader:
+    """A span reader that finds the spans it is told to, with the scores it is told to.
+
+    Args:
+        spans: span text -> its score (start + end logits); every occurrence in a passage is proposed.
+        no_answer: every passage's no-answer score.
+
+    ``calls`` records each ``(question, passage texts)`` read.
+    """
+
+    def __init__(self, spans: dict[str, float], no_answer: float = 0.0) -> None:
+        self.spans, self.no_answer = dict(spans), no_answer
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+    def run(self, question: str, passages: Sequence[ReadingPassage]) -> list[Reading]:
+        self.calls.append((question, [p.text for p in passages]))
+        out = []
+        for p in passages:
+            found = []
+            for text, score in self.spans.items():
+                at = p.text.find(text)
+                while at >= 0:
+                    found.append(Span(at, at + len(text), score))
+                    at = p.text.find(text, at + 1)
+            found.sort(key=lambda sp: -sp.score)
+            out.append(Reading(p, tuple(found), self.no_answer))
+        return out
 
 
 def make_pdf(lines: list[str], title: str = "") -> bytes:

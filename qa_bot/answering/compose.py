@@ -10,11 +10,14 @@ how they are cited:
 * **no dangling references** — a sentence that opens with a pronoun, a demonstrative, an ordinal
   or "other"/"same" ("This echoes ...", "He added ...", "Other outlets ...") is kept only right
   after the sentence it follows in its article (brought in with it when that one is a candidate);
-* **the direct answer first** — for number/date/time/person/place questions the first sentence
-  is one that holds the exact span answering the question (:mod:`qa_bot.answering.spans`), given
-  as :class:`~qa_bot.models.ShortAnswer`;
+* **the direct answer first** — the first sentence holds the reader's best answer span (the
+  decide stage's first span), given as :class:`~qa_bot.models.ShortAnswer`;
 * **disagreement stated** — when the answering passages of different articles give different
-  values for what was asked (:mod:`qa_bot.answering.disagreement`), the answer says so.
+  values for what was asked (:mod:`qa_bot.answering.disagreement`), the answer says so, the value
+  most outlets give leads, and the short answer names the others.
+
+The candidates are the sentences holding the decide stage's answer spans, in its order, with its
+probabilities as scores: nothing here judges whether a sentence answers.
 """
 
 from __future__ import annotations
@@ -26,21 +29,12 @@ import numpy as np
 
 from qa_bot.answering.candidates import Candidate
 from qa_bot.answering.disagreement import ValueReading, disagreement_sentence, find_disagreement
-from qa_bot.answering.spans import SHORT_ANSWER_TYPES, short_span
 from qa_bot.models import Answer, Citation, Disagreement, DisagreementValue, Hit, Sentence, ShortAnswer
-from qa_bot.params import AnswerParams
+from qa_bot.params import ComposeParams
 from qa_bot.text.markers import defuse_citation_markers, format_markers, strip_markers
 from qa_bot.text.numbers import numbers_in
 from qa_bot.text.tokens import content_words
 from qa_bot.understanding.analysis import QueryAnalysis
-
-#: Same-claim thresholds, chosen on the summit dev split (eval/summit_gold.jsonl) by reading the
-#: cross-article candidate pairs of its questions: at or above these, two sentences state one claim.
-SAME_CLAIM_COSINE = 0.76
-SAME_CLAIM_OVERLAP = 0.6  # share of the shorter sentence's content words
-SAME_CLAIM_JACCARD = 0.35  # and of both sentences' words together
-#: Citations kept on one merged claim (its sentence plus corroborating outlets).
-MAX_CITATIONS_PER_CLAIM = 4
 
 # A sentence whose first word points back to something said before it: a personal or demonstrative
 # pronoun, an ordinal or sequencing word, "other"/"same", or a connective that presupposes a
@@ -57,22 +51,24 @@ def dangling(text: str) -> bool:
     return bool(_DANGLING.match(text))
 
 
-def same_claim(a: Candidate, b: Candidate) -> bool:
+def same_claim(a: Candidate, b: Candidate, params: ComposeParams = ComposeParams()) -> bool:
     """True when two sentences state the same claim: close stored vectors, or mostly the same content words.
 
     Sentences that give different numbers never state the same claim ("14 memorandums were
-    signed" and "Seven memorandums were signed" share nearly every word).
+    signed" and "Seven memorandums were signed" share nearly every word). The thresholds are
+    ``params.same_claim_*`` (chosen on the summit dev split by reading its cross-article sentence pairs).
     """
     na, nb = numbers_in(a.text), numbers_in(b.text)
     if na and nb and not na & nb:
         return False
-    if a.vector is not None and b.vector is not None and float(a.vector @ b.vector) >= SAME_CLAIM_COSINE:
+    if a.vector is not None and b.vector is not None and float(a.vector @ b.vector) >= params.same_claim_cosine:
         return True
     wa, wb = set(content_words(a.text)), set(content_words(b.text))
     if not wa or not wb:
         return False
     shared = len(wa & wb)
-    return shared / min(len(wa), len(wb)) >= SAME_CLAIM_OVERLAP and shared / len(wa | wb) >= SAME_CLAIM_JACCARD
+    return (shared / min(len(wa), len(wb)) >= params.same_claim_overlap
+            and shared / len(wa | wb) >= params.same_claim_jaccard)
 
 
 @dataclass
@@ -84,6 +80,7 @@ class Selection:
             other articles' sentences stating the same claim.
         short: ``(candidate index, start, end)`` of the direct answer inside the first claim's
             sentence (offsets relative to the sentence), or None.
+        alternatives: the other values outlets give for what was asked (empty when they agree).
         readings: the differing values found (empty when the passages agree).
         about: what the values are of (the asked noun phrase).
     """
@@ -92,6 +89,7 @@ class Selection:
     short: tuple[int, int, int] | None = None
     readings: list[ValueReading] = field(default_factory=list)
     about: str = ""
+    alternatives: tuple[str, ...] = ()
 
 
 def _antecedent(cands: list[Candidate], i: int) -> int | None:
@@ -104,60 +102,53 @@ def _antecedent(cands: list[Candidate], i: int) -> int | None:
     return None
 
 
-def quote_floor(best: float, params: AnswerParams) -> float:
-    """The lowest score a sentence may have and still be quoted beside the best one (``keep_ratio`` of it)."""
-    return params.keep_ratio * best
-
-
-def select(cands: list[Candidate], scores: np.ndarray, order: list[int], feats: dict, analysis: QueryAnalysis,
-           params: AnswerParams) -> Selection:
+def select(cands: list[Candidate], scores: np.ndarray, spans: dict[int, tuple[int, int]], analysis: QueryAnalysis,
+           params: ComposeParams) -> Selection:
     """Choose the claims of the answer (see the module docstring).
 
     Args:
-        cands: the candidate sentences.
-        scores: each candidate's probability of answering.
-        order: candidate indices, best first.
-        feats: the candidates' signals (``speaker_other`` keeps other speakers out of "what did X say").
-        analysis: the question's speaker and answer type.
-        params: ``max_sentences``, ``keep_ratio`` and ``diversity_bonus``.
+        cands: the answer sentences, best first (the sentences of the decide stage's spans).
+        scores: each sentence's probability of answering.
+        spans: candidate index -> the reader's answer span in it (offsets relative to its text).
+        analysis: the question (its answer type, for disagreements between outlets).
+        params: ``max_sentences`` and the same-claim thresholds.
     """
     sel = Selection()
-    best = float(scores[order[0]])
-    speaker_other = feats.get("speaker_other") if analysis.speaker_tokens else None
-
-    def usable(i: int) -> bool:
-        return speaker_other is None or not speaker_other[i] > 0
-
-    eligible = [i for i in order if scores[i] >= quote_floor(best, params) and usable(i)] or [order[0]]
-    lead = next((i for i in eligible if not dangling(cands[i].text)), None)
-    if analysis.answer_type in SHORT_ANSWER_TYPES:
-        for i in eligible[:5]:
-            span = short_span(analysis, cands[i].text)
-            if span and not dangling(cands[i].text):
-                lead, sel.short = i, (i, *span)
-                break
+    order = list(range(len(cands)))
+    lead = next((i for i in order if not dangling(cands[i].text)), None)
+    sel.readings, sel.about = find_disagreement(analysis, cands, order[:8], dangling)
+    if sel.readings:
+        # The value most outlets give leads (ties: the better-scored one); the others are named with it.
+        counts: dict[str, int] = {}
+        for r in sel.readings:
+            counts[r.key] = counts.get(r.key, 0) + 1
+        top = max(counts.values())
+        leader = next(r for r in sel.readings if counts[r.key] == top)
+        lead = leader.index
+        at = cands[lead].text.find(leader.value)
+        sel.short = (lead, at, at + len(leader.value)) if at >= 0 else None
+        sel.alternatives = tuple(dict.fromkeys(r.value for r in sel.readings if r.key != leader.key))
+    elif lead is not None and lead in spans:
+        sel.short = (lead, *spans[lead])
     if lead is None:  # every good sentence leans on the one before it: quote the pair
         ante = _antecedent(cands, order[0])
         sel.claims = [[ante], [order[0]]] if ante is not None else [[order[0]]]
     else:
         sel.claims = [[lead]]
-    sel.readings, sel.about = find_disagreement(analysis, cands, eligible[:8], dangling)
     in_readings = {r.index for r in sel.readings}
     asked = set(analysis.topic_terms) | set(analysis.speaker_tokens)
     new_info = set(content_words(cands[sel.claims[0][0]].text)) - asked
     for i in order:
         if any(i in claim for claim in sel.claims):
             continue
-        if _merge(cands, sel.claims, i):
+        if _merge(cands, sel.claims, i, params):
             continue
-        if len(sel.claims) >= params.max_sentences or not usable(i) or i in in_readings:
+        if len(sel.claims) >= params.max_sentences or i in in_readings:
             continue
         if sel.readings and numbers_in(cands[i].text):
             continue  # the counts are stated once, in the disagreement sentence
         shown = [claim[0] for claim in sel.claims]
         other_outlet = all(cands[i].hit.passage.outlet != cands[j].hit.passage.outlet for j in shown)
-        if scores[i] + (params.diversity_bonus if other_outlet else 0.0) < quote_floor(best, params):
-            continue
         if not (new_info & set(content_words(cands[i].text)) or other_outlet):
             continue
         if dangling(cands[i].text):
@@ -172,12 +163,12 @@ def select(cands: list[Candidate], scores: np.ndarray, order: list[int], feats: 
     return sel
 
 
-def _merge(cands: list[Candidate], claims: list[list[int]], i: int) -> bool:
+def _merge(cands: list[Candidate], claims: list[list[int]], i: int, params: ComposeParams) -> bool:
     """Add ``i`` to the claim it restates (True), when it comes from an article that claim does not cite yet."""
     for claim in claims:
-        if same_claim(cands[i], cands[claim[0]]):
+        if same_claim(cands[i], cands[claim[0]], params):
             articles = {cands[j].hit.passage.article_id for j in claim}
-            if cands[i].hit.passage.article_id not in articles and len(claim) < MAX_CITATIONS_PER_CLAIM:
+            if cands[i].hit.passage.article_id not in articles and len(claim) < params.max_citations_per_claim:
                 claim.append(i)
             return True  # a restatement is never a sentence of its own
     return False
@@ -227,7 +218,7 @@ def compose(question: str, hits: list[Hit], cands: list[Candidate], scores: np.n
     if sel.short is not None:
         i, s, e = sel.short
         short = ShortAnswer(text=cands[i].text[s:e], citation=number[i], start=cands[i].start + s,
-                            end=cands[i].start + e)
+                            end=cands[i].start + e, alternatives=sel.alternatives)
     return Answer(question=question, text=" ".join(parts), citations=tuple(citations), abstained=False,
                   hits=tuple(hits), sentences=tuple(sentences), support=support, answerer=answerer,
                   short_answer=short, disagreements=disagreements)

@@ -1,20 +1,20 @@
-"""How each outlet told it: one row per outlet with its best answering sentence, or "not reported".
+"""How each outlet told it: one row per outlet with its value and best answering sentence, or "not reported".
 
-The question is answered as usual (the extractive answer, with its disagreement block), and then
-once more per outlet, retrieving only that outlet's passages: the same understanding (the
-follow-up read the same way), the same candidates, signals, reader and abstention model as
-:meth:`qa_bot.bot.QABot.ask`. An outlet's row quotes the lead sentence of its own answer — its
-best-scoring answering sentence — with its date; an outlet whose passages hold no sentence that
-clears the answer threshold (the answerer abstains on them) is "not reported". Retrieving per outlet,
-rather than one wider search, is what gives every outlet in the index a row: one outlet's many
-articles cannot crowd another's out.
+One retrieval and one reading serve every row. The question is prepared as ``ask`` prepares it
+(the same understanding, the follow-up read the same way), retrieving a wider pool; the reader
+reads the passages ``ask`` would read plus each outlet's best ``read.per_outlet`` passages of that
+pool; the decide stage then runs once over ``ask``'s passages (the answer, with its disagreement
+block) and once per outlet over that outlet's passages. An outlet's row gives the answer span and
+the sentence holding it; an outlet on whose passages the decision abstains is "not reported".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from qa_bot.models import Answer, Citation
+from qa_bot.answering.decide import AnswerSpan
+from qa_bot.answering.extractive import passages_of
+from qa_bot.models import Answer, Citation, Hit
 from qa_bot.retrieval.filters import Filters
 
 
@@ -26,13 +26,15 @@ class OutletRow:
         outlet: the outlet's name.
         citation: its best answering sentence (``quote``, exact) and where it stands; None when not reported.
         dates: publication dates of the outlet's articles its answer cites, earliest first.
-        support: the answerer's probability that the outlet's coverage answers the question.
+        support: the decide stage's probability that the outlet's coverage answers the question.
+        value: the answer span in that sentence, verbatim ("" when not reported).
     """
 
     outlet: str
     citation: Citation | None
     dates: tuple[str, ...] = ()
     support: float = 0.0
+    value: str = ""
 
     @property
     def reported(self) -> bool:
@@ -46,7 +48,7 @@ class OutletRow:
 
     def to_dict(self) -> dict:
         """The row as JSON-ready data."""
-        return {"outlet": self.outlet, "reported": self.reported, "sentence": self.sentence,
+        return {"outlet": self.outlet, "reported": self.reported, "value": self.value, "sentence": self.sentence,
                 "dates": list(self.dates), "support": round(self.support, 4),
                 "citation": self.citation.to_dict() if self.citation else None}
 
@@ -88,23 +90,35 @@ def outlet_view(bot, question: str, k: int | None = None, filters: Filters = Fil
     Raises:
         InputError: an empty or over-long question, ``k`` out of range.
     """
-    prepared = bot.prepare_question(question, k, filters, history)
-    answer = replace(bot.answerer.answer_prepared(prepared), question=question)
+    answerer = bot.answerer
+    prepared = bot.prepare_question(question, k, filters, history, pool=answerer.params.read.outlet_pool)
+    main = answerer.to_read(prepared)
     outlets = [o for o in bot.store.outlets() if o and (not filters.outlets or o in filters.outlets)]
+    own: dict[str, list[Hit]] = {o: [] for o in outlets}
+    for h in prepared.pool:
+        mine = own.get(h.passage.outlet)
+        if mine is not None and len(mine) < answerer.params.read.per_outlet:
+            mine.append(h)
+    to_read = list({h.passage.chunk_id: h for h in main + [h for hs in own.values() for h in hs]}.values())
+    readings = answerer.reader.run(prepared.turn.question, passages_of(to_read, prepared.texts))
+    by_chunk = {h.passage.chunk_id: r for h, r in zip(to_read, readings)}
+    judged = answerer.judge(prepared, hits=main, readings=[by_chunk[h.passage.chunk_id] for h in main])
+    answer = replace(answerer.compose(prepared, judged.decision), question=question)
     rows = []
-    for outlet in outlets:
-        own = replace(filters, outlets=(outlet,))
-        prepared_here = bot.prepare_question(question, k, own, history, turn=prepared.turn)
-        rows.append(_row(outlet, bot.answerer.answer_prepared(prepared_here)))
+    for outlet, hits in own.items():
+        decision = answerer.decider.run(prepared.turn.question, prepared.analysis, hits,
+                                        [by_chunk[h.passage.chunk_id] for h in hits])
+        rows.append(_row(outlet, None if decision.abstained else decision.spans[0], decision.support))
     rows.sort(key=lambda r: (not r.reported, -r.support if r.reported else 0.0, r.outlet.lower()))
     return OutletView(question, answer, tuple(rows))
 
 
-def _row(outlet: str, answer: Answer) -> OutletRow:
-    """The row of one outlet's own answer: its lead sentence's first citation, or not reported."""
-    if answer.abstained or not answer.sentences or not answer.sentences[0].citations:
-        return OutletRow(outlet, None, (), answer.support)
-    by_n = {c.n: c for c in answer.citations}
-    lead = by_n[answer.sentences[0].citations[0]]
-    dates = tuple(sorted({c.published for c in answer.citations if c.outlet == outlet and c.published}))
-    return OutletRow(outlet, lead, dates, answer.support)
+def _row(outlet: str, best: AnswerSpan | None, support: float) -> OutletRow:
+    """The row of one outlet: its best answer span and the sentence holding it, or not reported."""
+    if best is None:
+        return OutletRow(outlet, None, (), support)
+    p = best.hit.passage
+    citation = Citation(n=1, chunk_id=p.chunk_id, article_id=p.article_id, title=p.title, outlet=p.outlet,
+                        published=p.published, url=p.url, quote=best.sentence.text, start=best.sentence.start,
+                        end=best.sentence.end, support=best.probability)
+    return OutletRow(outlet, citation, (p.published,) if p.published else (), support, best.text)

@@ -17,10 +17,6 @@ ChunkKey = tuple[str, int]
 #: One side's result: chunks with that side's own score, best first (only the order is fused).
 Ranking = list[tuple[ChunkKey, float]]
 
-#: Share of five-word shingles above which passages of different articles count as one text.
-DUPLICATE_OVERLAP = 0.7
-
-
 @dataclass
 class Fused:
     """A chunk's fused score, with its score on each side (``None``: that side did not find it)."""
@@ -100,7 +96,8 @@ def _overlapping(sa: set, sb: set, threshold: float) -> bool:
     return len(sa & sb) / min(len(sa), len(sb)) >= threshold
 
 
-def collapse_near_duplicates(hits: Sequence[Hit], k: int, threshold: float = DUPLICATE_OVERLAP) -> list[Hit]:
+def collapse_near_duplicates(hits: Sequence[Hit], k: int, threshold: float = FusionWeights.duplicate_overlap,
+                             ) -> list[Hit]:
     """The first ``k`` hits, skipping any that repeats the text of a kept hit from another article.
 
     Syndicated or copied stories would otherwise count as several sources for one claim. Overlapping

@@ -71,7 +71,7 @@ class HybridRetriever:
         hits = [Hit(passage, boosted(entry.score, passage, mentions, self.weights), entry.dense, entry.lexical)
                 for passage, entry in self._passages(fused)]
         hits.sort(key=lambda h: -h.score)
-        kept = collapse_near_duplicates(hits, k)
+        kept = collapse_near_duplicates(hits, k, self.weights.duplicate_overlap)
         return [replace(h, rank=i) for i, h in enumerate(kept, start=1)]
 
     def _passages(self, fused: dict[ChunkKey, Fused]) -> Iterator[tuple[Passage, Fused]]:

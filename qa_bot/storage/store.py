@@ -356,6 +356,10 @@ class Store:
             out[f"{aid}:{n}"] = ChunkSentences(tuple(tuple(s) for s in d["sentences"]), vectors)
         return out
 
+    def article_texts(self, article_ids) -> dict[str, str]:
+        """``{id: full text}`` of the known articles among ``article_ids`` (the reader's neighbouring sentences)."""
+        return self.registry.texts(article_ids)
+
     def query(self, vector: np.ndarray, k: int, where: dict | None = None):
         """Nearest chunks of fully indexed articles (see :meth:`ChunkIndex.query`)."""
         self.refresh()

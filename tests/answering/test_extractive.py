@@ -1,20 +1,21 @@
-"""The extractive answerer: which sentences it considers, when it abstains, and how it cites."""
+"""The extractive answerer: read -> decide -> compose, with a scripted reader standing in for the model."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from qa_bot.answering import ABSTAIN_TEXT, ExtractiveAnswerer, PreparedQuestion
-from qa_bot.answering.candidates import candidates
-from qa_bot.models import ChunkSentences, Hit, Passage
-from qa_bot.params import load_params
-from qa_bot.text.sentences import sentence_spans
+from qa_bot.answering.extractive import passages_of
+from qa_bot.errors import ConfigError
+from qa_bot.models import Hit, Passage
+from qa_bot.params import AnswerParams, DecideParams, load_params, parse_params
 from qa_bot.understanding.analysis import analyse
 from qa_bot.understanding.condense import Condensed
 
-from tests.fakes import HashEmbedder
+from tests.fakes import ScriptedReader
 
 S1 = "The city council approved a new tram line on Tuesday."
 S2 = "The tram line will run twelve kilometres from the harbour to the airport."
@@ -34,117 +35,120 @@ def passage(article_id: str, text: str, first: str, last: str, n: int, outlet: s
                    title="A title", outlet=outlet, url="", published="2026-01-02")
 
 
-@pytest.fixture
-def hits() -> list[Hit]:
-    """Two overlapping chunks of one article (S4 is in both; S3 is a question) and one unrelated article."""
-    return [Hit(passage("a1", ARTICLE, S1, S4, 0), 0.9, rank=1),
-            Hit(passage("a1", ARTICLE, S4, S5, 1), 0.8, rank=2),
-            Hit(passage("a2", OTHER, "A storm", "open.", 0, outlet="Test Daily"), 0.5, rank=3)]
+HITS = [Hit(passage("a1", ARTICLE, S2, S3, 0), 0.9, rank=1),
+        Hit(passage("a1", ARTICLE, S4, S5, 1), 0.8, rank=2),
+        Hit(passage("a2", OTHER, "A storm", "open.", 0, outlet="Test Daily"), 0.5, rank=3)]
+TEXTS = {"a1": ARTICLE, "a2": OTHER}
 
 
-def answerer(embedder=None, **overrides) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embedder or HashEmbedder(), replace(load_params().answer, **overrides))
+def prepared(question: str = QUESTION, hits=HITS, k: int = 2) -> PreparedQuestion:
+    return PreparedQuestion(Condensed(question), analyse(question), np.zeros(4, dtype=np.float32), tuple(hits), {},
+                            TEXTS, k)
 
 
-def passage_sentences(hits: list[Hit]) -> set[str]:
-    return {h.passage.text[s:e] for h in hits for s, e in sentence_spans(h.passage.text)}
+def answerer(reader, **decide) -> ExtractiveAnswerer:
+    params = load_params().answer
+    support = {"intercept": 0.0, "margin": 1.0, "score": 0.0}
+    return ExtractiveAnswerer(reader, replace(params, decide=replace(params.decide, support=support, **decide)))
 
 
-def test_candidates_are_each_sentence_once_located_in_the_article_and_skip_questions(hits):
-    cands = candidates(hits)
-    assert [c.text for c in cands] == [S1, S2, S4, S5, "A storm closed the harbour for two days.",
-                                       "Ferries were cancelled and the airport stayed open."]
-    texts = {"a1": ARTICLE, "a2": OTHER}
-    assert all(texts[c.hit.passage.article_id][c.start:c.end] == c.text for c in cands)
-    assert next(c for c in cands if c.text == S4).hit.passage.chunk_id == "a1:0"  # first chunk that holds it
+def test_the_reader_reads_each_chunk_with_its_articles_neighbouring_sentences():
+    reader = ScriptedReader({})
+    answerer(reader).answer_prepared(prepared())
+    _, texts = reader.calls[0]
+    assert texts[0] == " ".join([S1, S2, S3, S4])  # S1 before the chunk, S4 after it
+    assert texts[1] == " ".join([S3, S4, S5])
+    assert texts[2] == OTHER
 
 
-def test_candidates_use_the_stored_sentences_and_their_vectors(hits):
-    embedder = HashEmbedder()
-    p = hits[0].passage
-    spans = tuple(sentence_spans(p.text))
-    vectors = embedder.embed([p.text[s:e] for s, e in spans])
-    cands = candidates(hits, {p.chunk_id: ChunkSentences(spans, vectors)})
-    stored = [c for c in cands if c.hit.passage.chunk_id == p.chunk_id]
-    assert [c.text for c in stored] == [S1, S2, S4]
-    assert all(c.vector is not None for c in stored)
-    assert (stored[2].vector == vectors[3]).all()  # S4 is the 4th span: the question S3 is skipped, not renumbered
-    assert all(c.vector is None for c in cands if c.hit.passage.chunk_id != p.chunk_id)
+def test_an_unknown_article_text_reads_the_chunk_alone():
+    [p] = passages_of(HITS[:1], {})
+    assert p.text == HITS[0].passage.text and p.offset == HITS[0].passage.start
 
 
-def test_a_low_threshold_answers_citing_each_sentence_with_an_exact_quote(hits):
-    answer = answerer(support_threshold=0.0, keep_ratio=0.0).answer(QUESTION, hits)
-    assert not answer.abstained and answer.citations
-    texts = {"a1": ARTICLE, "a2": OTHER}
-    by_chunk = {h.passage.chunk_id: h.passage for h in hits}
+def test_the_answer_is_the_sentence_holding_the_best_span_and_the_short_answer_that_span():
+    reader = ScriptedReader({"twelve kilometres": 5.0, "four years": 1.0}, no_answer=0.0)
+    answer = answerer(reader).answer_prepared(prepared())
+    assert not answer.abstained
+    assert answer.short_answer.text == "twelve kilometres"
+    assert ARTICLE[answer.short_answer.start:answer.short_answer.end] == "twelve kilometres"
+    assert answer.sentences[0].text == S2
     for c in answer.citations:
-        assert texts[c.article_id][c.start:c.end] == c.quote
-        p = by_chunk[c.chunk_id]
-        assert p.start <= c.start and c.end <= p.end
-    assert [s.citations for s in answer.sentences] == [(c.n,) for c in answer.citations]
-    assert [s.text for s in answer.sentences] == [c.quote for c in answer.citations]
-    assert answer.text == " ".join(f"{c.quote} [{c.n}]" for c in answer.citations)
+        assert TEXTS[c.article_id][c.start:c.end] == c.quote
+        assert 0.0 <= c.support <= 1.0
 
 
-def test_every_answer_sentence_is_a_verbatim_sentence_of_a_passage(hits):
-    answer = answerer(support_threshold=0.0, keep_ratio=0.0, max_sentences=3).answer(QUESTION, hits)
-    assert answer.sentences
-    assert {s.text for s in answer.sentences} <= passage_sentences(hits) - {S3}
-    assert len({s.text for s in answer.sentences}) == len(answer.sentences)  # no sentence twice
+def test_abstains_when_no_span_beats_the_no_answer_score_and_shows_the_closest_passages():
+    reader = ScriptedReader({"twelve kilometres": 1.0}, no_answer=3.0)
+    answer = answerer(reader).answer_prepared(prepared())
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and not answer.citations
+    assert 0 < len(answer.hits) <= 2
+    assert answer.support == pytest.approx(1 / (1 + np.exp(2.0)))
 
 
-def test_abstains_exactly_when_support_is_below_the_threshold(hits):
-    support = answerer(support_threshold=0.0).answer(QUESTION, hits).support
-    assert 0.0 < support < 1.0
-    below = answerer(support_threshold=support - 1e-6).answer(QUESTION, hits)
-    above = answerer(support_threshold=support + 1e-6).answer(QUESTION, hits)
-    assert not below.abstained and below.citations
-    assert above.abstained and above.text == ABSTAIN_TEXT and above.citations == () and above.sentences == ()
-    assert above.hits == tuple(hits)  # the closest passages, shown instead of an answer
-    assert above.support == pytest.approx(support)
+def test_the_threshold_decides_on_the_calibrated_probability():
+    reader = ScriptedReader({"twelve kilometres": 1.0}, no_answer=0.0)  # p = sigmoid(1) = 0.73
+    assert not answerer(reader, threshold=0.7).answer_prepared(prepared()).abstained
+    assert answerer(reader, threshold=0.75).answer_prepared(prepared()).abstained
 
 
-def test_abstaining_after_reranking_keeps_only_the_k_best_passages(hits):
-    answer = answerer(support_threshold=1.01).answer(QUESTION, hits, k=2)
-    assert answer.abstained and len(answer.hits) == 2
-    assert {h.passage.chunk_id for h in answer.hits} <= {h.passage.chunk_id for h in hits}
-    assert [h.rank for h in answer.hits] == [1, 2]
+def test_a_sentence_the_writer_asks_never_answers():
+    reader = ScriptedReader({"wait so long": 9.0}, no_answer=0.0)
+    assert answerer(reader).answer_prepared(prepared()).abstained
 
 
-def test_no_candidate_sentences_abstains():
-    only_a_question = Passage("a3:0", "a3", S3, 0, len(S3), "A title", "Test Wire", "", "")
-    answer = answerer(support_threshold=0.0).answer(S3, [Hit(only_a_question, 1.0)])
-    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.support == 0.0
+def test_spans_well_below_the_best_are_not_quoted():
+    reader = ScriptedReader({"twelve kilometres": 6.0, "four years": 0.1}, no_answer=0.0)
+    quoted = {s.text for s in answerer(reader, keep_ratio=0.8).answer_prepared(prepared()).sentences}
+    assert quoted == {S2}
 
 
-def test_stored_sentence_vectors_are_not_embedded_again(hits):
-    embedder = HashEmbedder()
-    index = {}
-    for h in hits:
-        spans = tuple(sentence_spans(h.passage.text))
-        index[h.passage.chunk_id] = ChunkSentences(spans, embedder.embed([h.passage.text[s:e] for s, e in spans]))
-    vector = embedder.embed([QUESTION])[0]
-    embedder.calls.clear()
-    answerer(embedder, support_threshold=0.0).answer(QUESTION, hits, query_vector=vector, sentence_index=index)
-    assert embedder.calls == []
+def test_passages_are_shown_in_the_decisions_order_best_answer_first():
+    reader = ScriptedReader({"four years": 4.0, "storm": 2.0}, no_answer=0.0)
+    answer = answerer(reader).answer_prepared(prepared(k=3))
+    assert [h.passage.chunk_id for h in answer.hits] == ["a1:1", "a2:0", "a1:0"]
+    assert [h.rank for h in answer.hits] == [1, 2, 3]
 
 
-def test_answer_prepared_and_candidate_features_see_what_answer_sees(hits):
-    a = answerer(support_threshold=0.0)
-    analysis = analyse(QUESTION)
-    vector = HashEmbedder().embed([QUESTION])[0]
-    prepared = PreparedQuestion(Condensed(QUESTION, ("airport",), True), analysis, vector, tuple(hits), {},
-                                (100, {"tram": 3, "line": 10}), k=2)
-    direct = a.answer(QUESTION, hits, k=2, analysis=analysis, query_vector=vector, carried_terms=("airport",),
-                      corpus_stats=(100, {"tram": 3, "line": 10}))
-    assert a.answer_prepared(prepared) == direct and len(direct.hits) == 2
-    cands, feats = a.candidate_features(prepared)
-    assert [c.text for c in cands] == [c.text for c in candidates(hits)]
-    assert set(feats) >= {"semantic", "lexical", "global_lexical"}
-    assert all(len(v) == len(cands) for v in feats.values())
-    assert feats["global_lexical"].max() > 0  # the corpus statistics reached the features
+def test_what_did_x_say_is_answered_only_with_x_speaking():
+    text = "Mayor Ana Lopez said the tram would be late. Officials said the budget was agreed."
+    hit = Hit(Passage("m:0", "m", text, 0, len(text), "T", "Wire", "", "2026-01-02"), 1.0, rank=1)
+    question = "What did Lopez say about the tram?"
+    prep = PreparedQuestion(Condensed(question), analyse(question), np.zeros(4, dtype=np.float32), (hit,), {},
+                            {"m": text}, 1)
+    others_words = ScriptedReader({"the budget was agreed": 6.0}, no_answer=0.0)
+    decision = answerer(others_words).judge(prep).decision
+    assert decision.abstained and "speaker" in decision.reason
+    both = ScriptedReader({"the budget was agreed": 6.0, "the tram would be late": 2.0}, no_answer=0.0)
+    answer = answerer(both).answer_prepared(prep)
+    assert answer.short_answer.text == "the tram would be late"
+    assert not answerer(others_words, speaker_required=False).answer_prepared(prep).abstained
 
 
-def test_max_sentences_below_one_is_refused():
-    with pytest.raises(ValueError, match="max_sentences"):
-        answerer(max_sentences=0)
+def test_every_passage_gets_a_verdict_and_answers_means_the_answer_quotes_it():
+    reader = ScriptedReader({"twelve kilometres": 5.0, "storm": -4.0}, no_answer=0.0)
+    judged = answerer(reader, keep_ratio=0.5).judge(prepared(k=3))
+    verdicts = {v.hit.passage.chunk_id: v for v in judged.decision.passages}
+    assert set(verdicts) == {"a1:0", "a1:1", "a2:0"}
+    assert verdicts["a1:0"].answers and verdicts["a1:0"].best.text == "twelve kilometres"
+    assert not verdicts["a2:0"].answers and verdicts["a2:0"].score < 0.1
+    assert verdicts["a1:1"].best is None and not verdicts["a1:1"].answers
+
+
+def test_the_support_model_is_checked_by_name_at_load():
+    good = {"answer": {"decide": {"support": {"intercept": -1, "margin": 0.5, "score": 0.1}}}}
+    assert parse_params(good).answer.decide.support == {"intercept": -1.0, "margin": 0.5, "score": 0.1}
+    with pytest.raises(ConfigError, match="lacks the weight 'score'"):
+        parse_params({"answer": {"decide": {"support": {"intercept": 0, "margin": 1}}}})
+    with pytest.raises(ConfigError, match="unknown weight 'reader'"):
+        parse_params({"answer": {"decide": {"support": {"intercept": 0, "margin": 1, "score": 0, "reader": 2}}}})
+    with pytest.raises(ConfigError, match="unknown key 'support_threshold'"):
+        parse_params({"answer": {"decide": {"support_threshold": 0.4}}})
+    with pytest.raises(ConfigError, match=r"unknown table \[extractive\]"):
+        parse_params({"extractive": {}})
+
+
+def test_the_shipped_parameters_load_and_every_tuned_value_is_in_them():
+    params = load_params()
+    assert isinstance(params.answer, AnswerParams) and isinstance(params.answer.decide, DecideParams)
+    assert set(params.answer.decide.support) == {"intercept", "margin", "score"}

@@ -1,7 +1,7 @@
-"""LangChain users get the answerer's ranking: the reader-ranked retriever and the ReaderCompressor.
+"""LangChain users get the decide stage's ranking: the reader-ranked retriever and the ReaderCompressor.
 
-Fast tests use the hashing embedder and a fake reader that recognises answering sentences by a phrase;
-the slow test runs the real embedder and the shipped reader on the bundled corpus.
+Fast tests use the hashing embedder and a scripted reader that finds the answer spans it is told to;
+the slow test runs the real embedder and the shipped span reader on the bundled corpus.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 from langchain_core.documents import Document
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -17,14 +16,15 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-from qa_bot.answering import ExtractiveAnswerer
 from qa_bot.bot import QABot
 from qa_bot.config import Settings
 from qa_bot.errors import InputError
 from qa_bot.text.sentences import sentence_spans
 
+from tests.fakes import ScriptedReader
+
 ROOT = Path(__file__).resolve().parents[2]
-ANSWER_KEYS = {"answer_sentence", "answer_start", "answer_end", "answer_score", "answers"}
+ANSWER_KEYS = {"answer_sentence", "answer_start", "answer_end", "answer_span", "answer_score", "answers"}
 CITATION_KEYS = {"chunk_id", "article_id", "title", "outlet", "url", "published", "start", "end", "score"}
 
 ARTICLES = {
@@ -41,20 +41,17 @@ ARTICLES = {
 }
 
 
-class PhraseReader:
-    """A fake reader: sentences containing ``phrase`` answer (0.95), the rest do not (0.05)."""
+class RecordingReader(ScriptedReader):
+    """The scripted reader, remembering which questions it read."""
 
-    def __init__(self, phrase: str = "reopen in") -> None:
-        self.phrase = phrase
-        self.questions: list[str] = []
+    @property
+    def questions(self) -> list[str]:
+        return [q for q, _ in self.calls]
 
-    def warm_up(self) -> None:
-        pass
 
-    def score(self, question, candidates):
-        self.questions.append(question)
-        return np.array([0.95 if self.phrase in sentence else 0.05 for sentence, _, _ in candidates],
-                        dtype=np.float32)
+def reader_for(*spans: str, score: float = 5.0) -> RecordingReader:
+    """Each of ``spans`` is an answer wherever it occurs (margin ``score``); nothing else is."""
+    return RecordingReader({s: score for s in spans}, no_answer=0.0)
 
 
 @pytest.fixture
@@ -67,17 +64,21 @@ def reader_bot(tmp_path, embedder):
             f"url: https://testwire.example.com/{name}\n---\n\n{body}\n", encoding="utf-8")
     bot = QABot(Settings(data_dir=tmp_path / "data", corpus_dir=corpus, reader=True, lock_timeout_s=0.2),
                 embedder=embedder)
-    bot.answerer.reader = PhraseReader()
+    bot.answerer.reader = reader_for("reopen in March", "reopen in April", "reopen in May")
     bot.open()
     assert not bot.ingest().errors
     yield bot
     bot.close()
 
 
-def assert_points_at_sentence(doc: Document) -> None:
+def assert_points_at_sentence(doc: Document, citations: bool = True) -> None:
     meta = doc.metadata
-    assert ANSWER_KEYS | CITATION_KEYS <= set(meta)
-    assert doc.page_content[meta["answer_start"]:meta["answer_end"]] == meta["answer_sentence"]
+    assert ANSWER_KEYS | (CITATION_KEYS if citations else set()) <= set(meta)
+    if meta["answer_sentence"]:
+        assert doc.page_content[meta["answer_start"]:meta["answer_end"]] == meta["answer_sentence"]
+        assert meta["answer_span"] in meta["answer_sentence"]
+    else:  # the reader found no answer span in this passage
+        assert meta["answer_start"] is None and meta["answer_end"] is None and not meta["answers"]
     assert 0.0 <= meta["answer_score"] <= 1.0 and isinstance(meta["answers"], bool)
 
 
@@ -123,22 +124,15 @@ def test_hybrid_rank_keeps_the_plain_retrieval(reader_bot):
     assert reader_bot.answerer.reader.questions == []
 
 
-class ReaderOnlyAnswerer(ExtractiveAnswerer):
-    """An answerer whose sentence probability is the reader's alone, so the tests set the order."""
-
-    def combine(self, f):
-        return f["reader"].astype(float) if "reader" in f else np.zeros(len(f["semantic"]))
-
-
 def test_what_did_x_say_ranks_x_speaking_first(reader_bot):
-    reader_bot.answerer = ReaderOnlyAnswerer(reader_bot.embedder, reader_bot.answerer.params, reader=PhraseReader())
+    reader_bot.answerer.reader = reader_for("the bridge would reopen in March", score=5.0)
+    reader_bot.answerer.reader.spans["the bridge repairs were overdue"] = -1.0
     question = "What did Okafor say about the bridge?"
-    # By the reader alone Mensah's sentence (and the engineers') comes first, but the question asks for Okafor's words.
+    # By the reader alone Mensah's words come first, but the question asks for Okafor's words.
     docs = reader_bot.as_retriever(k=3).invoke(question)
     assert docs[0].metadata["answer_sentence"] == "Okafor said the bridge repairs were overdue."
-    assert docs[0].metadata["answer_score"] == pytest.approx(0.05)
+    assert docs[0].metadata["answer_span"] == "the bridge repairs were overdue"
     assert_points_at_sentence(docs[0])
-    assert "reopen in March" in docs[1].metadata["answer_sentence"]
     assert not any(d.metadata["answers"] for d in docs[1:])  # nobody else's words answer "what did Okafor say"
 
 
@@ -158,8 +152,7 @@ def test_compressor_reranks_any_documents_and_keeps_their_metadata(reader_bot):
     assert [d.metadata["source"] for d in out][0] == "b" and len(out) == 3
     assert out[0].metadata["answer_sentence"] == "The city says the harbour bridge will reopen in April."
     for doc in out:
-        meta = doc.metadata
-        assert doc.page_content[meta["answer_start"]:meta["answer_end"]] == meta["answer_sentence"]
+        assert_points_at_sentence(doc, citations=False)
     scores = [d.metadata["answer_score"] for d in out]
     assert scores == sorted(scores, reverse=True)
     assert docs[1].metadata == {"source": "b"}  # the inputs are left alone
@@ -172,7 +165,7 @@ def test_compressor_reranks_any_documents_and_keeps_their_metadata(reader_bot):
 
 
 def test_compressor_in_an_lcel_composition_over_the_plain_retriever(reader_bot):
-    from qa_bot.retrieval.langchain import ReaderCompressor
+    from qa_bot.answering.langchain import ReaderCompressor
 
     compressor = ReaderCompressor(reader_bot, top_n=2)
     chain = ({"docs": reader_bot.as_retriever(k=4, rank="hybrid"), "query": RunnablePassthrough()}
@@ -239,24 +232,6 @@ def test_reader_ranking_finds_lee_on_taiwan_where_the_hybrid_top_three_does_not(
         top = ranked[0].metadata
         assert "Lee" in top["answer_sentence"] and "Taiwan" in top["answer_sentence"] and top["answers"]
         for doc in ranked:
-            assert doc.page_content[doc.metadata["answer_start"]:doc.metadata["answer_end"]] == doc.metadata["answer_sentence"]
+            assert_points_at_sentence(doc)
     finally:
         bot.close()
-
-
-def test_overlapping_passages_do_not_both_rank_on_the_sentence_they_share(embedder):
-    from qa_bot.models import Hit, Passage
-    from qa_bot.params import load_params
-    from qa_bot.retrieval.reranking import rank_passages
-
-    text = "The deck was closed. Crews expect the span to reopen in May. Tolls will rise afterwards."
-    second = text.index("Crews")
-
-    def hit(start: int, end: int, rank: int) -> Hit:
-        return Hit(Passage(f"a:{rank}", "a", text[start:end], start, end, "Span", "Wire", "", ""), 1.0 / rank, rank=rank)
-
-    answerer = ReaderOnlyAnswerer(embedder, load_params().answer, reader=PhraseReader())
-    ranked = rank_passages(answerer, "When will the span reopen?", [hit(0, text.index(" Tolls"), 1), hit(second, len(text), 2)])
-    assert [r.sentence.text for r in ranked] == ["Crews expect the span to reopen in May.", "Tolls will rise afterwards."]
-    assert [r.hit.rank for r in ranked] == [1, 2]
-    assert ranked[0].span == (second, second + len("Crews expect the span to reopen in May."))

@@ -29,6 +29,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(QUIET_EDITABLE) $(PY) -m pip install --quiet --no-deps -e .
+	$(VENV)/bin/qa-bot prepare  # export the ONNX models once (into the venv), so no command waits for it
 	touch $(STAMP)
 
 ingest: install

@@ -16,7 +16,8 @@ from qa_bot.answering import ExtractiveAnswerer, PreparedQuestion
 from qa_bot.understanding.condense import Condensed, condense, normalize_history
 from qa_bot.config import Settings
 from qa_bot.documents import Documents
-from qa_bot.embeddings import Embedder, make_embedder
+from qa_bot.embeddings import Embedder
+from qa_bot.inference.choice import embedder_for
 from qa_bot.errors import InputError, QABotError
 from qa_bot.models import Answer, Hit
 from qa_bot.params import AnswerParams, Params, load_params
@@ -50,7 +51,7 @@ class QABot(Documents):
                  serve_index: bool = False) -> None:
         self.settings = settings or Settings()
         self._serve_index = serve_index and self.settings.share_index
-        self.embedder = embedder or make_embedder(self.settings.embed_model)
+        self.embedder = embedder or embedder_for(self.settings)
         self._client = client
         self._store: Store | None = None
         self._open_lock = threading.Lock()
@@ -70,6 +71,24 @@ class QABot(Documents):
                 store.open(progress)
                 self._store = store
             return self._store.recovery
+
+    def reindex(self, progress: Progress = no_progress) -> Recovery:
+        """Write every article's vectors again with this bot's embedder: the one way to move an index to
+        another embedder (an index never mixes two). Articles are not touched; the index records the new
+        embedder first, so an interrupted run is finished, with it, by the next open.
+
+        Raises:
+            LockedError: another process has the data folder open (the chat app: close it first).
+        """
+        with self._open_lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            store = Store(self.settings, self.embedder, client=self._client,
+                          corpus=lambda: self.corpus_articles()[0])
+            store.open(progress, reembed=True)
+            self._store = store
+            return store.recovery
 
     @property
     def store(self) -> Store:
@@ -317,8 +336,9 @@ def _make_reader(settings: Settings):
     if not settings.reader or settings.ablated("reader"):
         return None
     from qa_bot.answering.reader import Reader
+    from qa_bot.inference.choice import model_cache
 
-    return Reader()
+    return Reader(backend=settings.reader_backend, cache_dir=model_cache(settings))
 
 
 def _answer_params(settings: Settings, params: AnswerParams) -> AnswerParams:

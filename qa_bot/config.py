@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, description="Index, registry and added articles.")
     corpus_dir: Path = Field(default_factory=_default_corpus_dir, description="Bundled articles synced by `ingest`.")
     embed_model: str = Field(default=PACKAGED_MODEL, description="sentence-transformers model path or name.")
+    embed_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        default="auto", description="What runs the embedding model: torch, onnx (float32, the same vectors as "
+        "torch) or onnx-int8 (quantised: faster, its own vector space). auto: the one the index was built "
+        "with, and for a new index the measured default (qa_bot.inference.choice.DEFAULT_BACKEND).")
+    model_cache_dir: Path | None = Field(default=None, description="Where ONNX files exported from the packaged "
+                                         "weights are kept (default: <install prefix>/share/qa-bot/models when "
+                                         "writable, else <data dir>/models).")
     embed_batch_size: int = Field(default=32, ge=1, le=1024)
     chroma_host: str | None = Field(default=None, description="Use a Chroma server instead of the embedded store.")
     chroma_port: int = Field(default=8000, ge=1, le=65535)
@@ -59,6 +66,8 @@ class Settings(BaseSettings):
     answer_sentences: int | None = Field(default=None, ge=1, le=10, description="Most sentences in an answer.")
     reader: bool = Field(default=True, description="Score sentences with the learned reader shipped in "
                          "qa_bot/data/reader (off: the hand-made signals only; faster, less accurate).")
+    reader_backend: Literal["onnx", "torch"] = Field(default="onnx", description="What runs the learned reader: "
+                                                      "onnx (float32, no torch import) or torch (the same scores).")
     support_threshold: float | None = Field(
         default=None, description="Below this support the answerer abstains (default: the calibrated value).")
     max_upload_mb: float = Field(default=20.0, gt=0)

@@ -17,7 +17,7 @@ from qa_bot.understanding.condense import Condensed, condense, normalize_history
 from qa_bot.config import Settings
 from qa_bot.documents import Documents
 from qa_bot.embeddings import Embedder
-from qa_bot.inference.choice import embedder_for
+from qa_bot.inference.choice import embedder_for, make_reader
 from qa_bot.errors import InputError, QABotError
 from qa_bot.models import Answer, Hit
 from qa_bot.params import AnswerParams, Params, load_params
@@ -56,7 +56,7 @@ class QABot(Documents):
         self._store: Store | None = None
         self._open_lock = threading.Lock()
         self.params: Params = load_params()
-        reader = _make_reader(self.settings)
+        reader = make_reader(self.settings)
         self.answerer = ExtractiveAnswerer(
             self.embedder, _answer_params(self.settings, self.params.answer.for_reader(reader is not None)), reader=reader)
 
@@ -329,16 +329,6 @@ class QABot(Documents):
             ValueError: ``top_n`` below 1 or ``min_score`` outside 0-1.
         """
         return reader_compressor_class()(self, top_n=top_n, min_score=min_score)
-
-
-def _make_reader(settings: Settings):
-    """The learned reader (loaded on first use), or None when the settings switch it off."""
-    if not settings.reader or settings.ablated("reader"):
-        return None
-    from qa_bot.answering.reader import Reader
-    from qa_bot.inference.choice import model_cache
-
-    return Reader(backend=settings.reader_backend, cache_dir=model_cache(settings))
 
 
 def _answer_params(settings: Settings, params: AnswerParams) -> AnswerParams:

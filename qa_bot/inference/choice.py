@@ -43,15 +43,22 @@ def embedder_for(settings: Settings, follow_index: bool = True) -> Embedder:
     return make_embedder(settings.embed_model, choose_backend(settings, follow_index), model_cache(settings))
 
 
+def make_reader(settings: Settings):
+    """The learned reader the settings describe (it loads on first use), or None when they switch it off."""
+    if not settings.reader or settings.ablated("reader"):
+        return None
+    from qa_bot.answering.reader import Reader
+
+    return Reader(backend=settings.reader_backend, cache_dir=model_cache(settings))
+
+
 def prepare_models(settings: Settings) -> list[str]:
     """Export (when not cached yet) and load every ONNX model ``settings`` use; one line per model, saying
-    where its file is. Nothing to do for the torch backends.
+    where its file is. Nothing to export for the torch backends.
 
     Raises:
         ConfigError: a model that does not export or load.
     """
-    from qa_bot.inference.export import onnx_file
-
     lines = []
     cache = model_cache(settings)
     backends = {choose_backend(settings, follow_index=False), choose_backend(settings)}
@@ -60,8 +67,8 @@ def prepare_models(settings: Settings) -> list[str]:
         if hasattr(embedder, "warm_up"):
             embedder.warm_up()
             lines.append(f"embedder {embedder.name}: ready ({cache})")
-    if settings.reader and settings.reader_backend == "onnx":
-        from qa_bot.answering.reader import DEFAULT_MODEL_DIR
-
-        lines.append(f"reader: ready ({onnx_file('reader', DEFAULT_MODEL_DIR, 'fp32', cache)})")
+    reader = make_reader(settings)
+    if reader is not None and getattr(reader, "backend", "onnx") == "onnx":
+        reader.warm_up()
+        lines.append(f"reader: ready ({cache})")
     return lines or ["nothing to prepare: the settings use torch"]

@@ -1,8 +1,9 @@
 """The embedder on ONNX Runtime: the packaged model's vectors without importing torch.
 
-The graph comes from :mod:`qa_bot.inference.export` (made once from the packaged weights); the
-tokenizer is the model folder's own ``tokenizer.json``, read by the ``tokenizers`` library, with the
-model's ``max_seq_length`` as in sentence-transformers. ``variant="fp32"`` computes the same vectors
+The graph comes from :mod:`qa_bot.inference.export` (made once from the packaged weights) and runs in
+an :class:`~qa_bot.inference.session.OnnxModel`; the tokenizer is the model folder's own
+``tokenizer.json``, read by the ``tokenizers`` library, with the model's ``max_seq_length`` as in
+sentence-transformers. ``variant="fp32"`` computes the same vectors
 as sentence-transformers (cosine 1.0000 measured), so it shares the torch backend's name and an index
 built by either serves both; ``"int8"`` is a vector space of its own (its name says so).
 """
@@ -16,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from qa_bot.errors import ConfigError
+from qa_bot.inference.export import EMBEDDER
+from qa_bot.inference.session import OnnxModel, batch_feed, load_tokenizer
 from qa_bot.inference.spans import span_vectors
 
 
@@ -41,49 +44,37 @@ class OnnxEmbedder:
         self.name = name if variant == "fp32" else f"{name}+int8"
         self.cache_dir = Path(cache_dir)
         self.threads = threads
-        self._session = None
+        self.model = OnnxModel(self.model_dir, EMBEDDER, self.cache_dir, variant, threads, label=name)
         self._tokenizer = None
         self._counter = None
         self._max_length = 256
         self._lock = threading.Lock()
 
-    def warm_up(self):
+    def warm_up(self) -> OnnxModel:
         """Export (first time only) and load the model and tokenizer. Thread-safe; loads once.
 
         Raises:
             ConfigError: the model folder has no tokenizer or weights, or the file does not load.
         """
+        self._load_tokenizers()
+        return self.model.load()
+
+    def _load_tokenizers(self) -> None:
+        """The tokenizer that feeds the model (truncating) and the one that counts (not truncating)."""
         with self._lock:
-            if self._session is None:
-                from tokenizers import Tokenizer
-
-                from qa_bot.inference.export import onnx_file
-                from qa_bot.inference.runtime import onnx_session
-
-                tokenizer_file = self.model_dir / "tokenizer.json"
-                if not tokenizer_file.is_file():
+            if self._tokenizer is None:
+                if not (self.model_dir / "tokenizer.json").is_file():
                     raise ConfigError(f"{self.model_dir}: no tokenizer.json; the ONNX backends need a fast "
                                       "tokenizer file (or set QA_BOT_EMBED_BACKEND=torch)")
-                self._max_length = _max_seq_length(self.model_dir)
-                counter = Tokenizer.from_file(str(tokenizer_file))
+                tokenizer, self._max_length = load_tokenizer(self.model_dir, _max_seq_length(self.model_dir))
+                counter, _ = load_tokenizer(self.model_dir, self._max_length)
                 counter.no_truncation()
-                counter.no_padding()
-                tokenizer = Tokenizer.from_file(str(tokenizer_file))
-                tokenizer.no_padding()
-                tokenizer.enable_truncation(self._max_length)
-                path = onnx_file("embedder", self.model_dir, self.variant, self.cache_dir, self.name.split("+")[0])
-                try:
-                    session = onnx_session(path, self.threads)
-                except Exception as err:  # onnxruntime raises its own exception types for a bad file
-                    raise ConfigError(f"{path}: the exported embedder does not load ({type(err).__name__}); "
-                                      "delete the file and it is exported again") from None
-                self._tokenizer, self._counter, self._session = tokenizer, counter, session
-        return self._session
+                self._tokenizer, self._counter = tokenizer, counter
 
     @property
     def max_seq_length(self) -> int:
         """The model's input limit in tokens (longer texts are truncated)."""
-        self.warm_up()
+        self._load_tokenizers()
         return self._max_length
 
     @property
@@ -93,7 +84,7 @@ class OnnxEmbedder:
 
     def _forward(self, texts: list[str], batch_size: int, tokens: bool):
         """Sentence vectors (and, with ``tokens``, each text's token vectors and offsets), in input order."""
-        session = self.warm_up()
+        model = self.warm_up()
         encodings = self._tokenizer.encode_batch(list(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
         order = np.argsort(-lengths, kind="stable")  # similar lengths per batch: little padding
@@ -102,17 +93,11 @@ class OnnxEmbedder:
         outputs = ["token_embeddings", "sentence_embedding"] if tokens else ["sentence_embedding"]
         for at in range(0, len(order), batch_size):
             rows = order[at: at + batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
+            result = model.run(batch_feed([encodings[i] for i in rows], ("input_ids", "attention_mask")), outputs)
             for r, i in enumerate(rows):
-                ids[r, : lengths[i]] = encodings[i].ids
-                mask[r, : lengths[i]] = 1
-            result = session.run(outputs, {"input_ids": ids, "attention_mask": mask})
-            for r, i in enumerate(rows):
-                vectors[i] = result[-1][r]
+                vectors[i] = result["sentence_embedding"][r]
                 if tokens:
-                    token_vectors[i] = result[0][r, : lengths[i]]
+                    token_vectors[i] = result["token_embeddings"][r, : lengths[i]]
         out = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
         return out, token_vectors, encodings
 
@@ -137,7 +122,7 @@ class OnnxEmbedder:
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in ``text`` as the model's tokenizer splits it, special tokens excluded."""
-        self.warm_up()
+        self._load_tokenizers()
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
 

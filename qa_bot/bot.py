@@ -18,6 +18,7 @@ from qa_bot.config import Settings
 from qa_bot.documents import Documents
 from qa_bot.embeddings import Embedder
 from qa_bot.inference.choice import embedder_for, make_reader
+from qa_bot.inference.loading import BackgroundLoad
 from qa_bot.errors import InputError, QABotError
 from qa_bot.models import Answer, Hit
 from qa_bot.params import AnswerParams, Params, load_params
@@ -55,6 +56,7 @@ class QABot(Documents):
         self._client = client
         self._store: Store | None = None
         self._open_lock = threading.Lock()
+        self._models: BackgroundLoad | None = None
         self.params: Params = load_params()
         reader = make_reader(self.settings)
         self.answerer = ExtractiveAnswerer(
@@ -98,14 +100,42 @@ class QABot(Documents):
         return self._store
 
     def warm_up(self) -> Recovery:
-        """Open the index and load the embedding model now, so the first question does not wait for them."""
+        """Open the index and load the models now, so the first question does not wait for them."""
         recovery = self.open()
+        self.load_models()
+        return recovery
+
+    def load_models(self) -> None:
+        """Load the embedding model and the reader (each loads once; later calls return at once).
+
+        Raises:
+            ConfigError: a model that does not load (its message says what to do).
+        """
         warm_up = getattr(self.embedder, "warm_up", None)  # fakes and the hashing embedder have nothing to load
         if warm_up:
             warm_up()
         if self.answerer.reader is not None:
             self.answerer.reader.warm_up()
-        return recovery
+
+    def load_models_in_background(self) -> None:
+        """Start :meth:`load_models` on a daemon thread (the app shows its pages meanwhile); a second call
+        does nothing. :meth:`models_ready` says when it is done; :meth:`wait_for_models` waits for it."""
+        with self._open_lock:
+            if self._models is None:
+                self._models = BackgroundLoad(self.load_models)
+
+    def models_ready(self) -> bool:
+        """Whether the models are loaded (or failed to load: :meth:`wait_for_models` raises the error then)."""
+        return self._models is not None and self._models.done.is_set()
+
+    def wait_for_models(self) -> None:
+        """Wait until the models have loaded, starting the load if nothing has yet.
+
+        Raises:
+            QABotError: loading failed (the same error each time it is asked).
+        """
+        self.load_models_in_background()
+        self._models.wait()
 
     def close(self) -> None:
         """Release the index (other processes may then write to the data folder). Reopens on next use."""

@@ -1,7 +1,8 @@
 """The generic exporter and session on tiny random models made here (any Auto class with named outputs).
 
-The models are a few kilobytes of random weights, so exporting them takes a second; what loads the
-real packaged weights is in ``test_onnx.py`` (slow tier).
+The models are a few kilobytes of random weights, so exporting one takes a second, but exporting needs
+torch and transformers (seconds to import): slow tier, like ``test_onnx.py`` with the packaged weights.
+``test_session.py`` covers what runs without them.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from qa_bot.errors import ConfigError
 from qa_bot.inference.export import SPAN_READER, GraphSpec, export_model
 from qa_bot.inference.session import OnnxModel, batch_feed, load_tokenizer
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+pytestmark = pytest.mark.slow
 
 WORDS = "who what when signed the trade accord in spring talks were held at city hall on monday".split()
 
@@ -36,6 +36,7 @@ def _tokenizer_file(folder: Path) -> None:
 
 def _tiny(folder: Path, kind: str = "bert", seed: int = 0) -> Path:
     """A 2-layer model folder with random weights: a BERT or DistilBERT span reader."""
+    torch, transformers = _hf()
     torch.manual_seed(seed)
     if kind == "bert":
         config = transformers.BertConfig(vocab_size=40, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -60,7 +61,13 @@ def cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
+def _hf():
+    """torch and transformers, imported only when a test of this (slow) module runs, never at collection."""
+    return pytest.importorskip("torch"), pytest.importorskip("transformers")
+
+
 def _torch_logits(folder: Path, feed: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    torch, transformers = _hf()
     model = transformers.AutoModelForQuestionAnswering.from_pretrained(str(folder), attn_implementation="eager").eval()
     accepted = {k: torch.from_numpy(v) for k, v in feed.items() if k in ("input_ids", "attention_mask")}
     if "token_type_ids" in feed and model.config.model_type == "bert":

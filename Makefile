@@ -11,10 +11,11 @@ run: install ## install, build the index from corpus/ (progress bar), start the 
 	@$(VENV)/bin/streamlit run app.py
 
 test: install ## install, then run every test tier (fast, slow, browser, campaign) and the answer-quality gate (what CI runs)
-	$(PY) -m pytest -m "slow or not slow"
+	$(PY) -m pytest
+	$(PY) -m pytest -m slow -n 0
 	$(MAKE) eval-check
 
-test-fast: install ## the fast tests only (no real model, no browser, no servers): what plain `pytest` runs
+test-fast: install ## the fast tests only (no real model, no browser, no servers), spread over the CPUs: what plain `pytest` runs
 	$(PY) -m pytest
 
 install: $(STAMP)
@@ -29,6 +30,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(QUIET_EDITABLE) $(PY) -m pip install --quiet --no-deps -e .
+	$(VENV)/bin/qa-bot prepare  # export the ONNX models once (into the venv), so no command waits for it
 	touch $(STAMP)
 
 ingest: install

@@ -8,6 +8,7 @@ The conversation lives in ``st.session_state`` — never in the shared bot.
 from __future__ import annotations
 
 import itertools
+from contextlib import nullcontext
 
 import streamlit as st
 
@@ -86,6 +87,10 @@ def render_outlets(view) -> None:
 
 def stream_answer(question: str, k: int, filters, answerer: str | None) -> Answer:
     """Show the answer as it arrives (escaped piece by piece) and return the final ``Answer``."""
+    waiting = not bot.models_ready()
+    with st.spinner("Loading the models (only the first question waits for this)…") if waiting else nullcontext():
+        bot.wait_for_models()  # at once when loaded; a failed load raises its error for every question
+    loading_note.empty()
     final: dict[str, Answer] = {}
     stream = bot.stream(question, k=k, filters=filters, history=history_for_library(turns), answerer=answerer)
     with st.spinner("Reading the coverage…"):
@@ -165,6 +170,10 @@ with st.sidebar:
 st.caption(f"Answers come only from the {plural(overview['articles'], 'indexed article')} "
            f"({plural(len(overview['outlets']), 'outlet')}); "
            "every sentence cites the passage it rests on.")
+loading_note = st.empty()  # cleared once a question has waited for the models
+if not bot.models_ready():
+    loading_note.caption(":material/hourglass_top: The models are still loading in the background; "
+                         "your first question will wait for them.")
 
 for i, turn in enumerate(turns):
     with st.chat_message("user"):

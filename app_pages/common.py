@@ -21,12 +21,13 @@ from qa_bot.documents import AddResult
 from qa_bot.errors import LoaderError, QABotError
 
 
-@st.cache_resource(show_spinner="Loading the model and opening the index…", max_entries=4)
+@st.cache_resource(show_spinner="Opening the index…", max_entries=4)
 def _shared_bot(key: tuple) -> QABot:
     # One bot per configuration, shared by every session: it is thread-safe, and sharing it is
     # what makes an article added in one tab visible in the others. No per-user state lives here.
     bot = make_bot()
-    bot.warm_up()  # under the spinner, not during someone's first question
+    bot.open()
+    bot.load_models_in_background()  # the pages show meanwhile; the first question waits for what is left
     return bot
 
 

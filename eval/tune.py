@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from qa_bot.answering import ExtractiveAnswerer  # noqa: E402
 from qa_bot.answering.decide import speaker_required  # noqa: E402
 from qa_bot.config import Settings  # noqa: E402
-from qa_bot.embeddings import make_embedder  # noqa: E402
+from qa_bot.inference.choice import embedder_for  # noqa: E402
 from qa_bot.evaluation import metrics as M  # noqa: E402
 from qa_bot.evaluation.dataset import GoldItem, load_gold  # noqa: E402
 from qa_bot.evaluation.runner import QuestionRecord, aggregate, score_answer  # noqa: E402
@@ -187,7 +187,7 @@ def main() -> None:
                         help="only print each set's metrics with the current parameters (as qa-bot eval would)")
     args = parser.parse_args()
     settings = Settings(data_dir=args.data_dir)
-    embedder = make_embedder(settings.embed_model)
+    embedder = embedder_for(settings, follow_index=False)
     sets = [Prepared("summit-dev", load_gold(ROOT / "eval" / "summit_gold.jsonl"), settings.corpus_dir, settings,
                      embedder)]
     if not args.summit_only:

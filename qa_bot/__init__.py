@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from qa_bot.inference.runtime import passive_threads
+
+# Before torch or onnxruntime can load: idle inference threads sleep instead of spinning (see there).
+passive_threads()
+
 __version__ = "0.1.0"
 __all__ = ["Answer", "Citation", "Filters", "QABot", "Settings", "__version__"]
 

@@ -16,7 +16,9 @@ from qa_bot.answering import ExtractiveAnswerer, PreparedQuestion
 from qa_bot.understanding.condense import Condensed, condense, normalize_history
 from qa_bot.config import Settings
 from qa_bot.documents import Documents
-from qa_bot.embeddings import Embedder, make_embedder
+from qa_bot.embeddings import Embedder
+from qa_bot.inference.choice import embedder_for, make_reader
+from qa_bot.inference.loading import BackgroundLoad
 from qa_bot.errors import InputError, QABotError
 from qa_bot.models import Answer, Hit
 from qa_bot.params import AnswerParams, Params, load_params
@@ -49,10 +51,11 @@ class QABot(Documents):
                  serve_index: bool = False) -> None:
         self.settings = settings or Settings()
         self._serve_index = serve_index and self.settings.share_index
-        self.embedder = embedder or make_embedder(self.settings.embed_model)
+        self.embedder = embedder or embedder_for(self.settings)
         self._client = client
         self._store: Store | None = None
         self._open_lock = threading.Lock()
+        self._models: BackgroundLoad | None = None
         self.params: Params = load_params()
         self.answerer = make_answerer(self.settings, self.params.answer)
 
@@ -68,6 +71,24 @@ class QABot(Documents):
                 self._store = store
             return self._store.recovery
 
+    def reindex(self, progress: Progress = no_progress) -> Recovery:
+        """Write every article's vectors again with this bot's embedder: the one way to move an index to
+        another embedder (an index never mixes two). Articles are not touched; the index records the new
+        embedder first, so an interrupted run is finished, with it, by the next open.
+
+        Raises:
+            LockedError: another process has the data folder open (the chat app: close it first).
+        """
+        with self._open_lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            store = Store(self.settings, self.embedder, client=self._client,
+                          corpus=lambda: self.corpus_articles()[0])
+            store.open(progress, reembed=True)
+            self._store = store
+            return store.recovery
+
     @property
     def store(self) -> Store:
         """The index and article registry, opened (and repaired) on first use."""
@@ -76,13 +97,41 @@ class QABot(Documents):
         return self._store
 
     def warm_up(self) -> Recovery:
-        """Open the index and load the embedding model now, so the first question does not wait for them."""
+        """Open the index and load the models now, so the first question does not wait for them."""
         recovery = self.open()
+        self.load_models()
+        return recovery
+
+    def load_models(self) -> None:
+        """Load the embedding model and the reader (each loads once; later calls return at once).
+
+        Raises:
+            ConfigError: a model that does not load (its message says what to do).
+        """
         warm_up = getattr(self.embedder, "warm_up", None)  # fakes and the hashing embedder have nothing to load
         if warm_up:
             warm_up()
         self.answerer.reader.warm_up()
-        return recovery
+
+    def load_models_in_background(self) -> None:
+        """Start :meth:`load_models` on a daemon thread (the app shows its pages meanwhile); a second call
+        does nothing. :meth:`models_ready` says when it is done; :meth:`wait_for_models` waits for it."""
+        with self._open_lock:
+            if self._models is None:
+                self._models = BackgroundLoad(self.load_models)
+
+    def models_ready(self) -> bool:
+        """Whether the models are loaded (or failed to load: :meth:`wait_for_models` raises the error then)."""
+        return self._models is not None and self._models.done.is_set()
+
+    def wait_for_models(self) -> None:
+        """Wait until the models have loaded, starting the load if nothing has yet.
+
+        Raises:
+            QABotError: loading failed (the same error each time it is asked).
+        """
+        self.load_models_in_background()
+        self._models.wait()
 
     def close(self) -> None:
         """Release the index (other processes may then write to the data folder). Reopens on next use."""
@@ -192,7 +241,7 @@ class QABot(Documents):
         pool_size = max(k, self.answerer.params.read.pool if pool is None else pool)
         pool = self.retriever.search(turn.question, pool_size, filters, analysis=analysis, query_vector=vector)
         sentence_index = store.sentence_index(pool)
-        texts = store.article_texts({h.passage.article_id for h in pool})
+        texts = store.registry.texts({h.passage.article_id for h in pool})  # the reader's neighbouring sentences
         t2 = time.perf_counter()
         return PreparedQuestion(turn, analysis, vector, tuple(pool), sentence_index, texts, k,
                                 {"understand": (t1 - t0) * 1e3, "retrieve": (t2 - t1) * 1e3})
@@ -319,13 +368,11 @@ class QABot(Documents):
 def make_answerer(settings: Settings, params: AnswerParams) -> ExtractiveAnswerer:
     """The extractive answerer the settings describe, ablations applied as stages left out or swapped.
 
-    ``reader`` off (``QA_BOT_READER=false`` or ``--ablate reader``): the model-free
-    :class:`~qa_bot.answering.read.LexicalReader` reads instead of the trained span reader.
+    The reader is :func:`qa_bot.inference.choice.make_reader`'s (the trained span reader, or for
+    ``QA_BOT_READER=false`` / ``--ablate reader`` the model-free word-overlap reader).
     ``rerank``: only the ``k`` passages shown are read. ``abstention``: decide never abstains.
     ``speaker``: "what did X say" may be answered by anyone's words.
     """
-    from qa_bot.answering.read import LexicalReader, SpanReader
-
     read, decide, compose_ = params.read, params.decide, params.compose
     if settings.ablated("rerank"):
         read = replace(read, pool=0, passages=0)
@@ -337,8 +384,7 @@ def make_answerer(settings: Settings, params: AnswerParams) -> ExtractiveAnswere
         decide = replace(decide, speaker_required=False)
     if settings.answer_sentences is not None:
         compose_ = replace(compose_, max_sentences=settings.answer_sentences)
-    reader = LexicalReader() if not settings.reader or settings.ablated("reader") else SpanReader()
-    return ExtractiveAnswerer(reader, AnswerParams(read, decide, compose_))
+    return ExtractiveAnswerer(make_reader(settings), AnswerParams(read, decide, compose_))
 
 
 def _pieces(text: str) -> Iterator[str]:

@@ -6,7 +6,6 @@ import importlib
 import json
 import logging
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,8 +19,8 @@ from qa_bot.config import ABLATIONS, Settings
 from qa_bot.errors import QABotError
 from qa_bot.retrieval.filters import Filters
 from qa_bot.news.outlets import outlet_view
-from qa_bot.terminal import (describe_failure, print_outlet_view, print_sources, print_verification, progress_bar,
-                             stream_answer)
+from qa_bot.terminal import (describe_failure, parse_day, print_outlet_view, print_sources, print_verification,
+                             progress_bar, report_errors, stream_answer)
 
 # Plain help (rich_markup_mode=None): Typer's rich panels print a type tag such as <bool> beside every
 # option, flags and --help included; plain help shows a flag as a flag and a value by its metavar.
@@ -49,9 +48,9 @@ def make_bot():
 
 def make_embedder():
     """The embedding model for evals (tests substitute a fake)."""
-    from qa_bot.embeddings import make_embedder as build
+    from qa_bot.inference.choice import embedder_for
 
-    return build(Settings().embed_model)
+    return embedder_for(Settings(), follow_index=False)
 
 
 def _bot(show_progress: bool = True):
@@ -80,18 +79,6 @@ def _settings(**overrides):
                          f"{first['msg'].removeprefix('Value error, ')}"))
 
 
-def _report_errors(errors, report=None) -> None:
-    """One ``error:`` line on stderr per refused input; then a ``note:`` per duplicate or kept collision."""
-    for e in errors:
-        err.print(f"[red]error:[/red] {escape(str(e))}")
-    if report is not None:
-        for line in report.conflicts:
-            err.print(f"[yellow]warning:[/yellow] {escape(line)}")
-        for article_id in dict.fromkeys(report.duplicates):
-            err.print(f"[yellow]note:[/yellow] article {article_id} appears more than once in the input; "
-                      "the first copy was used")
-
-
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False) -> None:
     """Options for every command (the app's help text is the one given to ``typer.Typer``)."""
@@ -111,7 +98,7 @@ def ingest(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progres
             result = bot.ingest(progress)
     except QABotError as exc:
         _fail(exc)
-    _report_errors(result.errors, result.report)
+    report_errors(err, result.errors, result.report)
     stats = bot.stats()
     out.print(f"{escape(result.report.summary())}. Index: {stats['articles']} articles, {stats['chunks']} chunks.")
     if result.errors:
@@ -138,7 +125,7 @@ def add(
             total = bot.add_inputs(inputs, progress, on_article=committed)
     except QABotError as exc:
         _fail(exc)
-    _report_errors(total.errors, None if json_out else total.report)
+    report_errors(err, total.errors, None if json_out else total.report)
     stats = bot.stats()
     if json_out:
         print(json.dumps({"added": total.report.added, "updated": total.report.updated,
@@ -211,16 +198,6 @@ def show(article_id: Annotated[str, typer.Argument(metavar="ID", hidden=True)]) 
     print(f"{a.title}\n{a.outlet} · {a.published or ''} · {a.url}{also}\n\n{a.text}")
 
 
-def _parse_day(value: Optional[str], name: str) -> date | None:
-    """``--since``/``--until`` as a date (None when not given); anything but YYYY-MM-DD is a usage error."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD", param_hint=name) from None
-
-
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(metavar="QUESTION", hidden=True)],
@@ -248,7 +225,7 @@ def ask(
     if question == "-":
         question = sys.stdin.read()
     try:
-        filters = Filters(tuple(outlet or ()), _parse_day(since, "--since"), _parse_day(until, "--until"))
+        filters = Filters(tuple(outlet or ()), parse_day(since, "--since"), parse_day(until, "--until"))
         parse_llm(llm)  # an unknown --llm is refused before the index opens
     except (ValueError, QABotError) as exc:
         _fail(exc)
@@ -353,11 +330,10 @@ def status() -> None:
         bot = _bot()
     except QABotError as exc:
         _fail(exc)
-    s = bot.settings
-    stats = bot.stats()
+    s, stats = bot.settings, bot.stats()
     out.print(f"data dir:   {s.data_dir}\ncorpus dir: {s.corpus_dir}\nchroma:     "
               f"{f'{s.chroma_host}:{s.chroma_port}' if s.chroma_host else 'embedded'} ({s.collection})\n"
-              f"model:      {s.embed_model}\narticles:   {stats['articles']}\nchunks:     {stats['chunks']}")
+              f"model:      {s.embed_model} ({bot.embedder.name})\narticles:   {stats['articles']}\nchunks:     {stats['chunks']}")
 
 
 def _register_commands() -> None:
@@ -367,7 +343,7 @@ def _register_commands() -> None:
         importlib.import_module(f"qa_bot.commands.{module}").register(app, shell)
 
 
-COMMAND_MODULES: tuple[str, ...] = ("timeline", "said", "watch", "serve")
+COMMAND_MODULES: tuple[str, ...] = ("timeline", "said", "watch", "serve", "models")
 _register_commands()
 
 

@@ -15,12 +15,12 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Answer-quality steps that an eval can switch off to measure what each one adds.
 ABLATIONS = {
     "hybrid": "BM25 beside dense retrieval (off: dense only)",
-    "rerank": "sentence-level re-ranking of a larger passage pool (off: the top-k passages as retrieved)",
-    "speaker": "speaker-aware scoring of 'what did X say' questions",
+    "rerank": "reading a larger pool chosen by sentence vectors (off: the reader reads the top-k passages as retrieved)",
+    "speaker": "the speaker rule: 'what did X say' answered only with X's own words",
     "question": "outlets, dates and answer types read from the question",
     "followup": "follow-up condensation from the conversation",
-    "abstention": "the calibrated abstention model (off: always answer when there is any passage)",
-    "reader": "the learned reader's score in sentence scoring and abstention (off: the hand-made signals only)",
+    "abstention": "the decide stage's calibrated abstention (off: always answer when any span is proposed)",
+    "reader": "the trained span reader (off: a model-free word-overlap reader reads instead)",
 }
 
 
@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, description="Index, registry and added articles.")
     corpus_dir: Path = Field(default_factory=_default_corpus_dir, description="Bundled articles synced by `ingest`.")
     embed_model: str = Field(default=PACKAGED_MODEL, description="sentence-transformers model path or name.")
+    embed_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        default="auto", description="What runs the embedding model: torch, onnx (float32, the same vectors as "
+        "torch) or onnx-int8 (quantised: faster, its own vector space). auto: the one the index was built "
+        "with, and for a new index the measured default (qa_bot.inference.choice.DEFAULT_BACKEND).")
+    model_cache_dir: Path | None = Field(default=None, description="Where ONNX files exported from the packaged "
+                                         "weights are kept (default: <install prefix>/share/qa-bot/models when "
+                                         "writable, else <data dir>/models).")
     embed_batch_size: int = Field(default=32, ge=1, le=1024)
     chroma_host: str | None = Field(default=None, description="Use a Chroma server instead of the embedded store.")
     chroma_port: int = Field(default=8000, ge=1, le=65535)
@@ -57,8 +64,10 @@ class Settings(BaseSettings):
     max_k: int = Field(default=50, ge=1, le=200)
     max_question_chars: int = Field(default=2000, ge=10)
     answer_sentences: int | None = Field(default=None, ge=1, le=10, description="Most sentences in an answer.")
-    reader: bool = Field(default=True, description="Score sentences with the learned reader shipped in "
-                         "qa_bot/data/reader (off: the hand-made signals only; faster, less accurate).")
+    reader: bool = Field(default=True, description="Read passages with the span reader shipped in "
+                         "qa_bot/data/reader (off: a model-free word-overlap reader; faster, much less accurate).")
+    reader_backend: Literal["onnx", "onnx-int8"] = Field(default="onnx", description="What runs the span reader: "
+                                                         "onnx (float32) or onnx-int8 (quantised; faster).")
     support_threshold: float | None = Field(
         default=None, description="Below this support the answerer abstains (default: the calibrated value).")
     max_upload_mb: float = Field(default=20.0, gt=0)

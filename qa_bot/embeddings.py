@@ -10,6 +10,7 @@ import numpy as np
 
 from qa_bot.config import PACKAGED_MODEL
 from qa_bot.errors import ConfigError
+from qa_bot.inference.spans import span_vectors, unit
 
 
 @runtime_checkable
@@ -61,14 +62,42 @@ class HashingEmbedder:
         return approx_token_count(text)
 
 
-def make_embedder(spec: str = PACKAGED_MODEL) -> Embedder:
-    """The embedder a settings value names: ``hashing[:DIM]``, or a sentence-transformers model."""
+#: ``QA_BOT_EMBED_BACKEND`` values that name an engine (``auto`` resolves to one of them, see
+#: :func:`qa_bot.storage.meta.choose_backend`).
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def make_embedder(spec: str = PACKAGED_MODEL, backend: str = "torch", cache_dir: Path | None = None) -> Embedder:
+    """The embedder a settings value names: ``hashing[:DIM]``, or a sentence-transformers model run
+    by ``backend`` (``torch``, ``onnx`` or ``onnx-int8``; the ONNX file is kept in ``cache_dir``).
+
+    Raises:
+        ConfigError: a malformed hashing spec, an unknown backend, or an ONNX backend for a model
+            that is not a local folder.
+    """
     if spec == "hashing" or spec.startswith("hashing:"):
         dim = spec.partition(":")[2]
         if dim and not dim.isdigit():
             raise ConfigError(f"QA_BOT_EMBED_MODEL={spec!r}: write hashing or hashing:DIM with DIM a number")
         return HashingEmbedder(int(dim) if dim else 256)
-    return SentenceTransformerEmbedder(spec)
+    if backend == "torch":
+        return SentenceTransformerEmbedder(spec)
+    if backend not in BACKENDS:
+        raise ConfigError(f"QA_BOT_EMBED_BACKEND={backend!r}: choose auto, {', '.join(BACKENDS)}")
+    from qa_bot.inference.onnx_embedder import OnnxEmbedder
+
+    folder = Path(resolve_model_path(spec))
+    if not folder.is_dir():
+        raise ConfigError(f"QA_BOT_EMBED_MODEL={spec!r} is not a local model folder, which the ONNX backends "
+                          "need; give a folder or set QA_BOT_EMBED_BACKEND=torch")
+    if cache_dir is None:
+        raise ConfigError("an ONNX backend needs a folder for its exported model (QA_BOT_MODEL_CACHE_DIR)")
+    return OnnxEmbedder(folder, model_name(spec), "int8" if backend == "onnx-int8" else "fp32", cache_dir)
+
+
+def model_name(spec: str) -> str:
+    """The short name of an embedding model setting (the packaged model's is ``all-MiniLM-L6-v2``)."""
+    return "all-MiniLM-L6-v2" if spec == PACKAGED_MODEL else Path(spec).name or spec
 
 
 def resolve_model_path(model: str) -> str:
@@ -99,7 +128,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str = PACKAGED_MODEL, device: str = "cpu") -> None:
         self.model_spec = model
-        self.name = "all-MiniLM-L6-v2" if model == PACKAGED_MODEL else Path(model).name or model
+        self.name = model_name(model)
         self.device = device
         self._model = None
         self._lock = threading.Lock()
@@ -162,30 +191,18 @@ class SentenceTransformerEmbedder:
                               convert_to_numpy=False, show_progress_bar=False)
         enc = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
                               max_length=model.max_seq_length, verbose=False)
-        text_vectors, span_vectors = [], []
+        text_vectors, spans_out = [], []
         for toks, offsets, text_spans in zip(tokens, enc["offset_mapping"], spans):
             toks = toks.detach().float().cpu().numpy()
+            text_vectors.append(unit(toks.mean(axis=0)))
             offs = np.asarray(offsets, dtype=np.int64)[: len(toks)]
-            text_vectors.append(_unit(toks.mean(axis=0)))
-            real = offs[:, 1] > offs[:, 0]
-            rows = []
-            for start, end in text_spans:
-                mask = real & (offs[:, 0] >= start) & (offs[:, 1] <= end)
-                if not mask.any():  # a span cut off by truncation or inside one token
-                    mask = real & (offs[:, 0] < end) & (offs[:, 1] > start)
-                rows.append(_unit(toks[mask].mean(axis=0)) if mask.any() else text_vectors[-1])
-            span_vectors.append(np.asarray(rows, dtype=np.float32).reshape(len(text_spans), -1))
-        return np.asarray(text_vectors, dtype=np.float32), span_vectors
+            spans_out.append(span_vectors(toks, offs, text_spans, text_vectors[-1]))
+        return np.asarray(text_vectors, dtype=np.float32), spans_out
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in ``text`` as the model's tokenizer splits it, special tokens excluded."""
         tokenizer = self.warm_up().tokenizer
         return len(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return (vector / norm if norm else vector).astype(np.float32)
 
 
 def embed_with_spans(embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]],

@@ -95,6 +95,16 @@ class ChunkSentences:
     spans: tuple[tuple[int, int], ...]
     vectors: np.ndarray | None = None
 
+    @classmethod
+    def from_stored(cls, spans, blob: bytes | None) -> "ChunkSentences":
+        """From the registry's columns: the spans, and the vectors as float16 bytes (or None)."""
+        import numpy as np
+
+        vectors = None
+        if blob is not None and spans:
+            vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(spans), -1).astype(np.float32)
+        return cls(tuple(tuple(s) for s in spans), vectors)
+
 
 @dataclass(frozen=True)
 class Hit:

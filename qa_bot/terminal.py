@@ -9,6 +9,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
+from typing import Optional
+
+import typer
 
 from rich.console import Console
 from rich.markup import escape
@@ -190,3 +194,25 @@ def print_outlet_view(out: Console, view, json_out: bool = False) -> None:
         table.add_row(Text(row.outlet), Text(", ".join(row.dates) or "—"), sentence)
     out.print()
     out.print(table)
+
+
+def report_errors(err: Console, errors, report=None) -> None:
+    """One ``error:`` line on stderr per refused input; then a ``note:`` per duplicate or kept collision."""
+    for e in errors:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+    if report is not None:
+        for line in report.conflicts:
+            err.print(f"[yellow]warning:[/yellow] {escape(line)}")
+        for article_id in dict.fromkeys(report.duplicates):
+            err.print(f"[yellow]note:[/yellow] article {article_id} appears more than once in the input; "
+                      "the first copy was used")
+
+
+def parse_day(value: Optional[str], name: str) -> date | None:
+    """``--since``/``--until`` as a date (None when not given); anything but YYYY-MM-DD is a usage error."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD", param_hint=name) from None

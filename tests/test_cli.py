@@ -220,7 +220,8 @@ def test_an_ambiguous_or_too_short_id_start_is_refused(run, tmp_path):
 
 
 @pytest.mark.parametrize("command", [[], ["ingest"], ["add"], ["remove"], ["list"], ["show"], ["ask"], ["eval"],
-                                     ["status"], ["timeline"], ["said"], ["watch"], ["serve"]])
+                                     ["reindex"], ["prepare"], ["status"], ["timeline"], ["said"], ["watch"],
+                                     ["serve"]])
 def test_help_has_no_type_tags_and_fits_80_columns(command):
     import re
 
@@ -230,7 +231,7 @@ def test_help_has_no_type_tags_and_fits_80_columns(command):
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     if not command:  # each command's summary is one line, not a paragraph broken where the source was
         listed = result.stdout.split("Commands:\n")[1].splitlines()
-        assert len(listed) == 12 and all(re.match(r"  [a-z]+ +[A-Z]", line) and not line.endswith("...")
+        assert len(listed) == 14 and all(re.match(r"  [a-z]+ +[A-Z]", line) and not line.endswith("...")
                                       for line in listed)
 
 

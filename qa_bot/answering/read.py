@@ -14,7 +14,7 @@ model over the windows of the retrieved passages (:mod:`qa_bot.answering.windows
 from __future__ import annotations
 
 import hashlib
-import os
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,6 @@ from qa_bot.errors import ConfigError
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "reader"
 WEIGHTS_FILE = "model.safetensors"
-ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 
 
@@ -187,69 +186,63 @@ def read_windows(infer, question_windows: Sequence[Window], passages: Sequence[R
 
 
 class SpanReader:
-    """Finds answer spans in passages with the trained reader, on onnxruntime (no torch at query time).
+    """Finds answer spans in passages with the trained reader, on ONNX Runtime (no torch at query time).
 
-    Settings live in ``__init__``; the model loads in :meth:`warm_up` (local files only).
+    Settings live in ``__init__``; the model loads in :meth:`warm_up` (local files only): the shipped
+    weights are exported once to an ONNX graph kept in ``cache_dir`` (see :mod:`qa_bot.inference.export`),
+    and the window length and stride are the ones the model was trained with (``reader.json``).
 
     Args:
-        model_dir: folder holding ``model.onnx`` (or the safetensors it is exported from) and
-            ``tokenizer.json`` (default: the one shipped in ``qa_bot/data/reader``).
-        max_length: word pieces per window; must match what the model was trained on.
-        stride: pieces shared by consecutive windows of a long passage.
+        model_dir: the model folder (default: the one shipped in ``qa_bot/data/reader``).
+        cache_dir: where the exported ONNX file is kept (default: ``<model_dir>/.onnx``).
+        variant: ``"fp32"`` or ``"int8"`` (dynamic quantisation of the fp32 graph).
         max_answer_pieces: the longest answer span, in word pieces.
         top_n: spans kept per passage.
+        batch_size: windows per forward pass.
         threads: intra-op threads (default: the CPUs this process may use, at most 4).
 
     Raises:
-        ValueError: a non-positive size or thread count.
+        ValueError: a non-positive size or thread count, or an unknown variant.
     """
 
-    def __init__(self, model_dir: Path | str = DEFAULT_MODEL_DIR, *, max_length: int = 192, stride: int = 48,
-                 max_answer_pieces: int = 30, top_n: int = 5, batch_size: int = 16,
+    def __init__(self, model_dir: Path | str = DEFAULT_MODEL_DIR, *, cache_dir: Path | str | None = None,
+                 variant: str = "fp32", max_answer_pieces: int = 30, top_n: int = 5, batch_size: int = 16,
                  threads: int | None = None) -> None:
-        if min(max_length, max_answer_pieces, top_n, batch_size) < 1:
-            raise ValueError("max_length, max_answer_pieces, top_n and batch_size must be greater than 0")
-        if threads is not None and threads < 1:
-            raise ValueError("threads must be greater than 0")
+        from qa_bot.inference.export import SPAN_READER
+        from qa_bot.inference.session import OnnxModel
+
+        if min(max_answer_pieces, top_n, batch_size) < 1:
+            raise ValueError("max_answer_pieces, top_n and batch_size must be greater than 0")
         self.model_dir = Path(model_dir)
-        self.max_length, self.stride = max_length, stride
         self.max_answer_pieces, self.top_n, self.batch_size = max_answer_pieces, top_n, batch_size
-        self.threads = threads
-        self._session = None
+        self.model = OnnxModel(self.model_dir, SPAN_READER, Path(cache_dir) if cache_dir else self.model_dir / ".onnx",
+                               variant, threads, label="span-reader")
+        self.max_length, self.stride = 192, 48
         self._tokenizer = None
 
     def warm_up(self) -> None:
-        """Load the tokenizer and the ONNX model; a no-op when loaded.
+        """Load the tokenizer, the training settings and the ONNX model (exported on first use); once.
 
         Raises:
-            ConfigError: the folder holds no reader model, or it does not load.
+            ConfigError: the folder holds no reader model, or it does not export or load.
         """
-        if self._session is not None:
+        if self._tokenizer is not None:
             return
-        path = self.model_dir / ONNX_FILE
-        if not path.is_file() or not (self.model_dir / TOKENIZER_FILE).is_file():
-            raise ConfigError(f"{self.model_dir}: no reader model (model.onnx, tokenizer.json); "
+        if not (self.model_dir / WEIGHTS_FILE).is_file() or not (self.model_dir / TOKENIZER_FILE).is_file():
+            raise ConfigError(f"{self.model_dir}: no reader model ({WEIGHTS_FILE}, {TOKENIZER_FILE}); "
                               "train one with `python eval/train_reader.py`")
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.threads or min(4, len(os.sched_getaffinity(0)))
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-            self._tokenizer = load_tokenizer(self.model_dir)
-        except Exception as err:  # onnxruntime raises its own exception types for a damaged file
-            self._session = None
-            raise ConfigError(f"{path}: the reader model does not load ({err}); "
-                              "re-train it with `python eval/train_reader.py`") from None
+            trained = json.loads((self.model_dir / "reader.json").read_text(encoding="utf-8"))
+            self.max_length, self.stride = int(trained["max_length"]), int(trained["stride"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ConfigError(f"{self.model_dir / 'reader.json'}: missing or unreadable (it records the window "
+                              "the model was trained on); re-train with `python eval/train_reader.py`") from None
+        self.model.load()
+        self._tokenizer = load_tokenizer(self.model_dir)
 
     def _infer(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        names = {i.name for i in self._session.get_inputs()}
-        start, end = self._session.run(["start_logits", "end_logits"],
-                                       {k: v for k, v in batch.items() if k in names})
-        return start, end
+        out = self.model.run(batch)
+        return out["start_logits"], out["end_logits"]
 
     def run(self, question: str, passages: Sequence[ReadingPassage]) -> list[Reading]:
         """Read ``passages`` for ``question``: one :class:`Reading` per passage, in the order given."""

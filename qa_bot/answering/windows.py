@@ -5,7 +5,7 @@ article has them* (not as the chunk has them), so that a chunk edge never leaves
 context. The question and that passage are packed as ``[CLS] question [SEP] passage [SEP]`` into at
 most ``max_length`` word pieces; a passage too long for one window is cut into overlapping windows.
 
-Training (``eval/train_reader.py``) and inference (:mod:`qa_bot.answering.reader`) both build their
+Training (``eval/train_reader.py``) and inference (:mod:`qa_bot.answering.read`) both build their
 inputs with :func:`reading_passage` and :func:`windows`, so the model is trained on what it reads.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa_bot.config import Settings
-from qa_bot.embeddings import Embedder, SentenceTransformerEmbedder
+from qa_bot.embeddings import Embedder
 from qa_bot.evaluation.dataset import GoldItem, load_gold
 from qa_bot.evaluation.runner import EvalRun, check_thresholds, compare, load_thresholds, run_eval
 from qa_bot.evaluation.systems import load_corpus, make_system
@@ -40,7 +40,10 @@ def evaluate(dataset: Path, *, corpus: Path | None = None, system: str = "qa-bot
         items = items[:limit]
     corpus_path = Path(corpus) if corpus else settings.corpus_dir
     articles = load_corpus(corpus_path)
-    embedder = embedder or SentenceTransformerEmbedder(settings.embed_model)
+    if embedder is None:
+        from qa_bot.inference.choice import embedder_for
+
+        embedder = embedder_for(settings, follow_index=False)
     runner_system = make_system(system, settings, embedder)
     runner_system.prepare(articles, progress)
     return run_eval(runner_system, items, {a.id: a.text for a in articles}, k=k, dataset_path=Path(dataset),

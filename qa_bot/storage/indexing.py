@@ -7,12 +7,15 @@ write lock (see :class:`~qa_bot.storage.store.Store`).
 Articles are written in groups. For each group the registry first records the articles as
 ``pending`` (with their chunks' sentence spans and vectors), then the chunks are upserted, then
 the articles are marked ``indexed``. Search only sees ``indexed`` articles, so an interrupted
-group leaves nothing half-visible and the next open's repair finishes it.
+group leaves nothing half-visible and the next open's repair finishes it. While one group is written,
+the next one is embedded on a worker thread (:meth:`ArticleIndexer.prepared`): the model's threads
+release the GIL, so registry, BM25 and Chroma work overlap with embedding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,10 +78,26 @@ class ArticleIndexer:
         groups = self.groups(items)
         total = sum(len(c) for g in groups for _, _, c in g)
         progress(0, total, label)
-        for group in groups:
-            done += self.commit(index, self.prepare(group), replacing or set(), on_article)
+        for _, prepared in self.prepared(groups):
+            done += self.commit(index, prepared, replacing or set(), on_article)
             progress(done, total, label)
         return done
+
+    def prepared(self, groups: list[list[tuple[Article, str, list[Chunk]]]]) -> Iterator[tuple[list, PreparedGroup]]:
+        """``(group, prepared group)`` in order; the next group is embedded in the background while the
+        caller writes this one. Stopping early (an error, Ctrl-C) abandons at most one embedding."""
+        if not groups:
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-bot-embed")
+        try:
+            ahead = pool.submit(self.prepare, groups[0])
+            for i, group in enumerate(groups):
+                ready = ahead.result()
+                if i + 1 < len(groups):
+                    ahead = pool.submit(self.prepare, groups[i + 1])
+                yield group, ready
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def groups(self, items: list[tuple[Article, str]]) -> list[list[tuple[Article, str, list[Chunk]]]]:
         """The items chunked, in groups of about ``4 x embed_batch_size`` chunks (at least 64)."""

@@ -2,11 +2,10 @@
 
 Adds, replacements and deletes go through here. Each write holds the data folder's lock and a
 journal; an article becomes visible to search only once all its chunks are written (the
-writing itself is :mod:`qa_bot.storage.indexing`). On open the store checks the index and
-repairs or rebuilds it from the registry when it is damaged, incomplete or built with another
-embedding model (:mod:`qa_bot.storage.recovery`). Reads see only fully indexed articles and
-cache what they derive from the registry until the next write.
-"""
+writing itself is :mod:`qa_bot.storage.indexing`). On open the store repairs or rebuilds the index
+from the registry when it is damaged or incomplete (:mod:`qa_bot.storage.recovery`); one built with
+another embedder is refused until ``qa-bot reindex`` re-embeds it (:mod:`qa_bot.storage.meta`). Reads
+see only fully indexed articles and cache what they derive from the registry until the next write."""
 
 from __future__ import annotations
 
@@ -16,14 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder
-from qa_bot.errors import LoaderError, LockedError, NotFoundError, QABotError, StoreError
+from qa_bot.errors import LockedError, NotFoundError, QABotError, StoreError
 from qa_bot.ingest.chunking import Chunker
 from qa_bot.models import Article, ChunkSentences
 from qa_bot.progress import Progress, no_progress
@@ -31,6 +29,7 @@ from qa_bot.storage.archive import ArticleArchive
 from qa_bot.storage.index import ChunkIndex, chroma_path, connect_to, release_persistent
 from qa_bot.storage.indexing import ArticleIndexer, OnArticle
 from qa_bot.storage.locking import OwnerLock, WriteLock
+from qa_bot.storage.meta import check_embedder, rebuild_reason
 from qa_bot.storage.recovery import Recovery, check_index, rebuild_index, remember_index_files, repair_index
 from qa_bot.storage.registry import INDEXED, ORIGIN_ADDED, ORIGIN_CORPUS, ArticleRecord, Registry
 from qa_bot.storage.report import WriteReport, classify
@@ -103,16 +102,21 @@ class Store:
         """How this store splits articles into chunks."""
         return self._indexer.chunker
 
-    def open(self, progress: Progress = no_progress) -> Recovery:
+    def open(self, progress: Progress = no_progress, reembed: bool = False) -> Recovery:
         """Open the index, repairing or rebuilding it from the registry when needed.
+
+        Args:
+            progress: progress callback (repairs and rebuilds report through it).
+            reembed: write every article's vectors again with this embedder (``qa-bot reindex``).
 
         Returns:
             what was repaired (``Recovery``); all zeros on a healthy start.
 
         Raises:
             StoreError: the index cannot be opened and could not be rebuilt.
-            LockedError: another process owns this embedded data folder, or holds the write lock
-                when the index must be rebuilt.
+            ConfigError: the index holds another embedder's vectors (and ``reembed`` is off).
+            LockedError: another process owns this embedded data folder (and does not serve it, or
+                ``reembed`` is on), or holds the write lock when the index must be rebuilt.
         """
         started = time.perf_counter()
         rec = Recovery()
@@ -122,11 +126,11 @@ class Store:
                 self.owner.acquire(f"{Path(sys.argv[0]).name} {' '.join(sys.argv[1:2])}".strip())
             except LockedError:
                 self.joined = live_server(self.data_dir)
-                if self.joined is None:
+                if self.joined is None or reembed:  # re-embedding needs the folder to itself
                     raise
                 self._client, self._external_client, persistent = connect_to(*self.joined), True, False
         try:
-            rec = self._open(rec, persistent, started, progress)
+            rec = self._open(rec, persistent, started, progress, reembed)
             if persistent and self._serve:
                 self._start_server()
             return rec
@@ -150,7 +154,7 @@ class Store:
             self.server.stop()
             self.server = None
 
-    def _open(self, rec: Recovery, persistent: bool, started: float, progress: Progress) -> Recovery:
+    def _open(self, rec: Recovery, persistent: bool, started: float, progress: Progress, reembed: bool) -> Recovery:
         self.registry, registry_problem = open_registry(self.data_dir / "registry.sqlite3")
         self._indexer.registry = self.registry
         self.index, rec.reason = check_index(self.settings, self._client, self.registry, embedded=persistent,
@@ -160,11 +164,11 @@ class Store:
             return self._opened(rec, started)
         rec.rebuilt = bool(rec.reason)
         signature = self.registry.get_meta("index_signature")
-        if not rec.rebuilt and signature and signature != self.index_signature and self.registry.total_chunks():
-            rec.rebuilt = True
-            rec.reason = f"the index was built for {signature.split('|')[0]}, settings say {self.embedder.name}"
+        if not rec.rebuilt and self.registry.total_chunks():
+            rec.reason = rebuild_reason(self.data_dir, signature, self.index_signature, reembed)
+            rec.rebuilt = bool(rec.reason)
         if rec.rebuilt:
-            log.warning("rebuilding the index: %s", rec.reason)
+            (log.info if reembed else log.warning)("rebuilding the index: %s", rec.reason)
             with self._writing("rebuild"):
                 old, self.index = self.index, None
                 self.index = rebuild_index(self.settings, self._client, old, self.registry, self._indexer,
@@ -251,8 +255,7 @@ class Store:
         groups = self._indexer.groups(todo)  # chunking and embedding need no lock: only writing does
         total, done = sum(len(c) for g in groups for _, _, c in g), 0
         progress(0, total, "Embedding chunks")
-        for group in groups:
-            prepared = self._indexer.prepare(group)
+        for group, prepared in self._indexer.prepared(groups):  # embedding the next group meanwhile
             with self._writing(f"add {plural(len(group), 'article')}"):
                 known = self.registry.origins()  # read under the lock: a write that waited sees the one before it
                 still = classify([a for a, _, _ in group], origin, known, report)
@@ -310,10 +313,16 @@ class Store:
                 self._generation = generation
 
     def refresh(self) -> bool:
-        """Pick up writes made by other processes sharing a Chroma server; True when something changed."""
+        """Pick up writes made by other processes sharing a Chroma server; True when something changed.
+
+        Raises:
+            ConfigError: another process re-embedded the index with another embedder meanwhile.
+        """
         generation = self.registry.generation()
         if generation == self._generation:
             return False
+        if self.registry.total_chunks():
+            check_embedder(self.data_dir, self.registry.get_meta("index_signature"), self.embedder.name)
         self._reload_visible(force=True)
         return True
 
@@ -347,18 +356,8 @@ class Store:
     def sentence_index(self, hits) -> dict[str, ChunkSentences]:
         """Sentence spans and stored sentence vectors of the hits' chunks, by chunk id."""
         keys = [(h.passage.article_id, int(h.passage.chunk_id.rsplit(":", 1)[1])) for h in hits]
-        out = {}
-        for (aid, n), d in self.registry.chunk_details(keys).items():
-            vectors = None
-            if d["vectors"] is not None and d["sentences"]:
-                vectors = np.frombuffer(d["vectors"], dtype=np.float16).reshape(len(d["sentences"]), -1)
-                vectors = vectors.astype(np.float32)
-            out[f"{aid}:{n}"] = ChunkSentences(tuple(tuple(s) for s in d["sentences"]), vectors)
-        return out
-
-    def article_texts(self, article_ids) -> dict[str, str]:
-        """``{id: full text}`` of the known articles among ``article_ids`` (the reader's neighbouring sentences)."""
-        return self.registry.texts(article_ids)
+        return {f"{aid}:{n}": ChunkSentences.from_stored(d["sentences"], d["vectors"])
+                for (aid, n), d in self.registry.chunk_details(keys).items()}
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None):
         """Nearest chunks of fully indexed articles (see :meth:`ChunkIndex.query`)."""

@@ -3,7 +3,10 @@ that lives behind a given Chroma client (a server's collection is dropped, never
 
 import uuid
 
+import pytest
+
 from qa_bot.ingest.loaders import load_text
+from qa_bot.errors import ConfigError
 from qa_bot.storage import recovery
 from qa_bot.storage.index import chroma_path, release_persistent
 from qa_bot.storage.recovery import probe_in_subprocess
@@ -53,7 +56,7 @@ def test_changed_index_files_are_probed_and_a_healthy_index_is_kept(settings, em
     again.close()
 
 
-def test_a_model_change_rebuilds_a_collection_behind_a_given_client(settings, embedder):
+def test_reembedding_rebuilds_a_collection_behind_a_given_client(settings, embedder):
     import chromadb
 
     from qa_bot.storage.index import chroma_settings
@@ -67,8 +70,10 @@ def test_a_model_change_rebuilds_a_collection_behind_a_given_client(settings, em
 
     other = type(embedder)()
     other.name = "another-model"
+    with pytest.raises(ConfigError, match="qa-bot reindex"):
+        Store(settings, other, client=client).open()
     again = Store(settings, other, client=client)
-    rec = again.open()
+    rec = again.open(reembed=True)
     assert rec.rebuilt and "another-model" in rec.reason
     assert again.index.count() == 3 and other.embedded_texts  # every article embedded again, by the new model
     assert not chroma_path(settings).exists()  # nothing was written to (or deleted from) disk

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_bot.errors import LockedError, NotFoundError
+from qa_bot.errors import ConfigError, LockedError, NotFoundError
 from qa_bot.storage.index import ChunkIndex, chroma_path, sanitize_metadata
 from qa_bot.ingest.loaders import load_text
 from qa_bot.storage.registry import PENDING
@@ -184,18 +184,45 @@ def test_a_corrupt_index_file_triggers_a_rebuild(settings, embedder):
     assert again.index.count() == 4
 
 
-def test_changing_the_embedding_model_rebuilds_the_index(settings, embedder):
+def test_another_embedding_model_is_refused_until_the_index_is_reembedded(settings, embedder):
     s = Store(settings, embedder)
     s.open()
-    s.add([_art(1)])
+    s.add([_art(1), _art(2)])
     s.close()
 
     other = type(embedder)()
     other.name = "another-model"
+    refused = Store(settings, other)
+    with pytest.raises(ConfigError) as info:
+        refused.open()
+    message = str(info.value)
+    assert "hash-embedder" in message and "another-model" in message and "qa-bot reindex" in message
+    assert not other.embedded_texts  # nothing was re-embedded behind the user's back
+    refused.close()
+
+    kept = Store(settings, embedder)  # the index as it was still serves its own embedder
+    assert not kept.open().rebuilt and kept.stats()["chunks"] >= 2
+    kept.close()
+
     again = Store(settings, other)
-    rec = again.open()
+    rec = again.open(reembed=True)
     assert rec.rebuilt and "another-model" in rec.reason
     assert again.registry.get_meta("index_signature").startswith("another-model")
+    assert {a.id for a in again.articles()} == {_art(1).id, _art(2).id} and other.embedded_texts
+    again.close()
+    with pytest.raises(ConfigError, match="another-model"):  # and now the old embedder is the stranger
+        Store(settings, embedder).open()
+
+
+def test_changed_chunk_sizes_rebuild_the_index_with_the_same_embedder(settings, embedder):
+    s = Store(settings, embedder)
+    s.open()
+    s.add([_art(1)])
+    s.close()
+    again = Store(settings.model_copy(update={"chunk_max_tokens": 100, "chunk_target_tokens": 60}), embedder)
+    rec = again.open()
+    assert rec.rebuilt and "chunk settings changed" in rec.reason and again.stats()["articles"] == 1
+    again.close()
 
 
 OWN_FOLDER = """

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(default=None, description="Use a Chroma server instead of the embedded store.")
     chroma_port: int = Field(default=8000, ge=1, le=65535)
     share_index: bool = Field(default=True, description="The chat app serves its embedded index to `qa-bot` "
-                              "commands on the same data folder (a local `chroma run` it starts and stops).")
+                              "commands on the same data folder (on 127.0.0.1, for a secret drawn at each start).")
     collection: str = Field(default="qa_bot_chunks", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
     chunk_max_tokens: int = Field(default=200, ge=32, le=254, description="Hard cap in word pieces (model limit 256).")
     chunk_target_tokens: int = Field(default=140, ge=16, le=254)

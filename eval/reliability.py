@@ -379,8 +379,9 @@ def upload_campaign(work: Path) -> dict:
 
 
 def ssrf_campaign() -> dict:
-    """URL ingestion against loopback servers, with the private-address allowance off and on."""
+    """URL ingestion against loopback servers, with the server's host not allowed and allowed by name."""
     from unittest import mock
+    from urllib.parse import urlsplit
 
     from qa_bot.ingest import fetch
     from qa_bot.config import Settings
@@ -399,7 +400,8 @@ def ssrf_campaign() -> dict:
         srv.host = "127.0.0.1"
 
         def case(name, url, allow, expect_refusal, patch_policy=False, **settings):
-            s = Settings(allow_private_urls=allow, url_timeout_s=settings.get("timeout", 3),
+            # "allowed": the URL's own host is named in QA_BOT_ALLOW_HOSTS
+            s = Settings(allow_hosts=(urlsplit(url).netloc if allow else ""), url_timeout_s=settings.get("timeout", 3),
                          max_upload_mb=settings.get("mb", 1))
             t = time.perf_counter()
             real_allowed = fetch.address_allowed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +23,26 @@ ABLATIONS = {
     "abstention": "the calibrated abstention model (off: always answer when there is any passage)",
     "reader": "the learned reader's score in sentence scoring and abstention (off: the hand-made signals only)",
 }
+
+
+_HOST_ENTRY = re.compile(r"\[(?P<v6>[0-9a-f:.]+)\](?::(?P<v6port>\d+))?|(?P<name>[^\s/:\[\]@]+)(?::(?P<port>\d+))?"
+                         r"|(?P<bare>[0-9a-f]*:[0-9a-f:.]+)")
+
+
+def _host_entry(item: str) -> tuple[str, int | None]:
+    """``HOST:PORT``, ``HOST`` or ``[IPV6]:PORT`` of ``QA_BOT_ALLOW_HOSTS`` as ``(host, port or None)``.
+
+    Raises:
+        ValueError: an entry that is not a host name with an optional port.
+    """
+    m = _HOST_ENTRY.fullmatch(item.strip().lower())
+    if not m:
+        raise ValueError(f"allow_hosts: {item.strip()!r} is not HOST or HOST:PORT (e.g. 127.0.0.1:8123)")
+    host = (m.group("v6") or m.group("name") or m.group("bare")).rstrip(".")
+    port = m.group("v6port") or m.group("port")
+    if port and not 1 <= int(port) <= 65535:
+        raise ValueError(f"allow_hosts: {item.strip()!r} has no valid port; use a port from 1 to 65535")
+    return host, int(port) if port else None
 
 
 def _default_data_dir() -> Path:
@@ -64,7 +85,9 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=20.0, gt=0)
     max_article_chars: int = Field(default=1_000_000, ge=1_000, description="Longest article text accepted "
                                    "(a bound on chunking and embedding one input; split longer documents).")
-    allow_private_urls: bool = Field(default=False, description="Let URL ingest reach loopback/private hosts.")
+    allow_hosts: str = Field(default="", description="Hosts URL ingest may reach although they are loopback or "
+                             "private, comma-separated HOST:PORT or HOST (any port), e.g. 127.0.0.1:8123,intranet.lan. "
+                             "Only URLs naming such a host are allowed, never the links inside what they return.")
     api_token: str | None = Field(default=None, repr=False, description="`qa-bot serve` requires "
                                   "`Authorization: Bearer <token>` on every request but /health when set.")
     url_timeout_s: float = Field(default=10.0, gt=0)
@@ -104,6 +127,18 @@ class Settings(BaseSettings):
     def ablated(self, step: str) -> bool:
         """True when ``step`` is switched off (see :data:`ABLATIONS`)."""
         return step in {a.strip() for a in self.ablate.split(",")}
+
+    @field_validator("allow_hosts", mode="after")
+    @classmethod
+    def _host_list(cls, value: str) -> str:
+        entries = [_host_entry(item) for item in value.split(",") if item.strip()]
+        return ",".join(f"[{h}]:{p}" if ":" in h and p else f"{h}:{p}" if p else h for h, p in entries)
+
+    def host_allowed(self, host: str, port: int | None) -> bool:
+        """True when ``host`` (as a URL names it) and ``port`` are in :attr:`allow_hosts`."""
+        host = host.strip("[]").lower().rstrip(".")
+        entries = [_host_entry(item) for item in self.allow_hosts.split(",") if item]
+        return any(h == host and (p is None or p == port) for h, p in entries)
 
     @field_validator("data_dir", "corpus_dir", mode="after")
     @classmethod

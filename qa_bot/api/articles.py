@@ -133,5 +133,5 @@ def _outcome(bot, result: AddResult, refusal_status: int) -> dict:
                        extra={"errors": errors})
     return {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
             "duplicates": report.duplicates, "conflicts": report.conflicts, "chunks_written": report.chunks_written,
-            "errors": errors, "index": bot.stats()}
+            "summaries": result.summaries, "errors": errors, "index": bot.stats()}
 

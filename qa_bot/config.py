@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=50)
     max_k: int = Field(default=50, ge=1, le=200)
     max_question_chars: int = Field(default=2000, ge=10)
+    max_history_turns: int = Field(default=40, ge=0, description="Most earlier messages a REST API question may "
+                                   "carry in `history` (each {role, content} message or {question, answer} pair).")
+    max_history_chars: int = Field(default=40_000, ge=0, description="Most characters in a REST API question's "
+                                   "`history`, all messages together.")
     answer_sentences: int | None = Field(default=None, ge=1, le=10, description="Most sentences in an answer.")
     reader: bool = Field(default=True, description="Score sentences with the learned reader shipped in "
                          "qa_bot/data/reader (off: the hand-made signals only; faster, less accurate).")

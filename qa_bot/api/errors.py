@@ -115,7 +115,9 @@ def _validation_message(exc: RequestValidationError) -> str:
         problem = json.JSONDecodeError(str(first.get("ctx", {}).get("error", "")), doc,
                                        position if isinstance(position, int) else 0)
         return f"the body is not valid JSON ({json_error_words(problem)}); see /docs for the request shape"
-    where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path"))
+    # Capitalised parts name the member of a union a value was tried as (``Message``), not a field.
+    where = ".".join(str(part) for part in first.get("loc", ())
+                     if part not in ("body", "query", "path") and not str(part)[:1].isupper())
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return f"{where or 'request body'}: {message}{more}; see /docs for the request shape"

@@ -143,3 +143,9 @@ def test_a_serving_store_keeps_its_index_in_process_and_serves_it(tmp_path):
     finally:
         store.close()
     assert live_server(settings.data_dir) is None
+
+
+def test_a_new_data_folder_is_private_to_its_user(tmp_path):
+    settings = Settings(data_dir=tmp_path / "fresh" / "data", corpus_dir=tmp_path / "corpus")
+    Store(settings, HashEmbedder()).close()
+    assert settings.data_dir.stat().st_mode & 0o777 == 0o700

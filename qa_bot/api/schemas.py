@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 import json
+from datetime import date
 from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
+from qa_bot.api.errors import ApiError, json_error_words
 from qa_bot.errors import LoaderError
 from qa_bot.ingest.article import check_unicode
 from qa_bot.retrieval.filters import Filters
@@ -145,14 +146,14 @@ async def read_json_object(request, expected: str) -> dict:
     Raises:
         ApiError: not JSON (naming where it breaks, in words), or not an object (422).
     """
-    from qa_bot.api.errors import ApiError, json_error_words
-
     raw = await request.body()
     try:
         body = json.loads(raw or b"null")
     except json.JSONDecodeError as err:
         raise ApiError(422, f"the body is not valid JSON ({json_error_words(err)}); send {expected}") from None
-    except (ValueError, RecursionError):
+    except RecursionError:  # the depth guard refuses such a body first; this is the parser's own limit
+        raise ApiError(422, f"the body is nested too deeply to read; send {expected}") from None
+    except ValueError:
         raise ApiError(422, f"the body is not valid JSON (not UTF-8 text); send {expected}") from None
     if not isinstance(body, dict):
         raise ApiError(422, f"the body must be a JSON object; send {expected}")

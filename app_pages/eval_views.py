@@ -3,44 +3,11 @@ per-question rows."""
 
 from __future__ import annotations
 
-import hashlib
 import math
-import tempfile
 from collections.abc import Iterable
-from pathlib import Path
 
-from qa_bot.errors import InputError
-
-#: The repository's ``eval/`` folder, where the bundled gold sets live.
-EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
-
-
-def bundled_gold_sets(folder: Path = EVAL_DIR) -> list[Path]:
-    """The gold sets shipped in ``eval/`` (they may be added while the app runs)."""
-    return sorted(p for p in Path(folder).glob("*.jsonl") if p.is_file()) if Path(folder).is_dir() else []
-
-
-def read_gold_upload(data: bytes, filename: str, folder: Path | None = None):
-    """Validate an uploaded gold set; returns ``(path, items)``.
-
-    The bytes are saved under a name made from their hash (never the uploaded name) so the run
-    can hash the file like any other dataset.
-
-    Raises:
-        InputError: not UTF-8 JSONL, or a bad item (message names the line, not the temp path).
-    """
-    from qa_bot.evaluation.dataset import load_gold
-
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    folder = Path(folder or tempfile.gettempdir()) / "qa-bot-gold-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"gold-{digest}.jsonl"
-    path.write_bytes(data)
-    display = Path(str(filename).replace("\\", "/")).name or "upload.jsonl"
-    try:
-        return path, load_gold(path)
-    except InputError as err:
-        raise InputError(str(err).replace(str(path), display)) from None
+# The bundled and uploaded gold sets are read by the library (the REST API reads them the same way).
+from qa_bot.evaluation.dataset import bundled_gold_sets, read_gold_upload  # noqa: F401 (used by the evals page)
 
 
 #: Headline metrics shown on the evals page: key, label, format ("pct" or "ms").

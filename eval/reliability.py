@@ -5,8 +5,9 @@ SSRF — with figures. Runs offline, on loopback only, within bounded time.
     python eval/reliability.py               # the reduced campaign CI runs
     python eval/reliability.py --full --only registry,states   # re-run some sections, keep the others
 
-Sections 8-13 (registry loss, collisions, two folders on one Chroma server, disk full, data-folder
-states, growing inputs) are in eval/reliability_faults.py; they run with --full or by name, as root.
+Section 8 (the REST API: auth, bounds, SSRF through feeds) is in eval/reliability_api.py. Sections 9-14
+(registry loss, collisions, two folders on one Chroma server, disk full, data-folder states, growing
+inputs) are in eval/reliability_faults.py; they run with --full or by name, as root.
 
 Writes eval/results/reliability.json and eval/results/reliability.md (the table and the machine).
 The crash and writer campaigns use the package's hashing embedder (QA_BOT_EMBED_MODEL=hashing):
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 OUT = ROOT / "eval" / "results"
 PY = sys.executable
 
-from eval import reliability_faults  # needs ROOT on sys.path
+from eval import reliability_api, reliability_faults  # needs ROOT on sys.path
 
 #: Issue 14's sections (eval/reliability_faults.py), in the order they run: name -> function.
 FAULT_SECTIONS = {"registry": "registry_loss", "collisions": "collisions", "servers": "two_folders_one_server",
@@ -379,8 +380,9 @@ def upload_campaign(work: Path) -> dict:
 
 
 def ssrf_campaign() -> dict:
-    """URL ingestion against loopback servers, with the private-address allowance off and on."""
+    """URL ingestion against loopback servers, with the server's host not allowed and allowed by name."""
     from unittest import mock
+    from urllib.parse import urlsplit
 
     from qa_bot.ingest import fetch
     from qa_bot.config import Settings
@@ -399,7 +401,8 @@ def ssrf_campaign() -> dict:
         srv.host = "127.0.0.1"
 
         def case(name, url, allow, expect_refusal, patch_policy=False, **settings):
-            s = Settings(allow_private_urls=allow, url_timeout_s=settings.get("timeout", 3),
+            # "allowed": the URL's own host is named in QA_BOT_ALLOW_HOSTS
+            s = Settings(allow_hosts=(urlsplit(url).netloc if allow else ""), url_timeout_s=settings.get("timeout", 3),
                          max_upload_mb=settings.get("mb", 1))
             t = time.perf_counter()
             real_allowed = fetch.address_allowed
@@ -517,7 +520,9 @@ def write(result: dict, out: Path = OUT) -> None:
         for label, p in ld["absurd_inputs"].items():
             lines.append(f"| {label} | {p['exit']} | {p['s']} | {p['message'].replace('|', '/')} |")
         lines.append("")
-    for n, key in enumerate(FAULT_SECTIONS, 8):
+    if result.get("api"):
+        lines += reliability_api.report_lines(8, result["api"])
+    for n, key in enumerate(FAULT_SECTIONS, 9):
         if result.get(key):
             lines += fault_lines(n, key, result[key])
     for key, trace in result.get("section_errors", {}).items():
@@ -564,7 +569,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="the full campaign (slow)")
     parser.add_argument("--only", default="", help=(
-        "comma-separated sections: crash,writers,hostile,uploads,markup,ssrf,load,registry,collisions,servers,"
+        "comma-separated sections: crash,writers,hostile,uploads,markup,ssrf,load,api,registry,collisions,servers,"
         "diskfull,states,growth; the other sections are kept from the existing reliability.json"))
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT, help="where reliability.json and .md go (default eval/results)")
@@ -579,8 +584,9 @@ def main() -> None:
         "markup": ("5. injected markup", lambda: browser_section("markup_campaign")(work, args.full)),
         "ssrf": ("6. URL ingest (SSRF)", ssrf_campaign),
         "load": ("7. load", lambda: browser_section("load_campaign")(work, args.full)),
+        "api": ("8. REST API", lambda: reliability_api.api_campaign(work)),
         **{key: (f"{n}. {FAULT_TITLES[key]}", lambda key=key: getattr(reliability_faults, FAULT_SECTIONS[key])(work))
-           for n, key in enumerate(FAULT_SECTIONS, 8)},  # growth last: it times code being changed
+           for n, key in enumerate(FAULT_SECTIONS, 9)},  # growth last: it times code being changed
     }
     # The fault sections take minutes (far over the 60 s the reduced run may add): --full only, or by name.
     only = set(filter(None, args.only.split(","))) or {k for k in sections if args.full or k not in FAULT_SECTIONS}
@@ -640,6 +646,8 @@ def main() -> None:
         failures += [f"absurd input {k}" for k, v in result["load"]["absurd_inputs"].items() if v["exit"] != 2]
         if result["load"]["add_failures"]:
             failures.append("documents not added during load")
+    if "api" in result:
+        failures += [f"api: {k}" for k in reliability_api.ZEROS if result["api"][k]]
     if failures:
         print("FAILED:", ", ".join(failures))
         sys.exit(1)

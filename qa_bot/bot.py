@@ -19,7 +19,8 @@ from qa_bot.documents import Documents
 from qa_bot.embeddings import Embedder
 from qa_bot.inference.choice import embedder_for, make_reader
 from qa_bot.inference.loading import BackgroundLoad
-from qa_bot.errors import InputError, QABotError
+from qa_bot.errors import InputError, LoaderError, QABotError
+from qa_bot.ingest.article import check_unicode
 from qa_bot.models import Answer, Hit
 from qa_bot.params import AnswerParams, Params, load_params
 from qa_bot.understanding.analysis import analyse
@@ -149,6 +150,10 @@ class QABot(Documents):
         """
         if not question or not question.strip():
             raise InputError("the question is empty; type a question about the coverage")
+        try:
+            check_unicode(question, "the question", "question")
+        except LoaderError as err:  # a lone surrogate (from JSON or a badly decoded argument) would break the model
+            raise InputError(err.reason) from None
         if len(question) > self.settings.max_question_chars:
             raise InputError(f"the question is {len(question):,} characters; the limit is "
                              f"{self.settings.max_question_chars:,}. Ask something shorter")

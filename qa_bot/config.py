@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +23,26 @@ ABLATIONS = {
     "abstention": "the decide stage's calibrated abstention (off: always answer when any span is proposed)",
     "reader": "the trained span reader (off: a model-free word-overlap reader reads instead)",
 }
+
+
+_HOST_ENTRY = re.compile(r"\[(?P<v6>[0-9a-f:.]+)\](?::(?P<v6port>\d+))?|(?P<name>[^\s/:\[\]@]+)(?::(?P<port>\d+))?"
+                         r"|(?P<bare>[0-9a-f]*:[0-9a-f:.]+)")
+
+
+def _host_entry(item: str) -> tuple[str, int | None]:
+    """``HOST:PORT``, ``HOST`` or ``[IPV6]:PORT`` of ``QA_BOT_ALLOW_HOSTS`` as ``(host, port or None)``.
+
+    Raises:
+        ValueError: an entry that is not a host name with an optional port.
+    """
+    m = _HOST_ENTRY.fullmatch(item.strip().lower())
+    if not m:
+        raise ValueError(f"allow_hosts: {item.strip()!r} is not HOST or HOST:PORT (e.g. 127.0.0.1:8123)")
+    host = (m.group("v6") or m.group("name") or m.group("bare")).rstrip(".")
+    port = m.group("v6port") or m.group("port")
+    if port and not 1 <= int(port) <= 65535:
+        raise ValueError(f"allow_hosts: {item.strip()!r} has no valid port; use a port from 1 to 65535")
+    return host, int(port) if port else None
 
 
 def _default_data_dir() -> Path:
@@ -56,13 +77,17 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(default=None, description="Use a Chroma server instead of the embedded store.")
     chroma_port: int = Field(default=8000, ge=1, le=65535)
     share_index: bool = Field(default=True, description="The chat app serves its embedded index to `qa-bot` "
-                              "commands on the same data folder (a local `chroma run` it starts and stops).")
+                              "commands on the same data folder (on 127.0.0.1, for a secret drawn at each start).")
     collection: str = Field(default="qa_bot_chunks", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
     chunk_max_tokens: int = Field(default=200, ge=32, le=254, description="Hard cap in word pieces (model limit 256).")
     chunk_target_tokens: int = Field(default=140, ge=16, le=254)
     top_k: int = Field(default=5, ge=1, le=50)
     max_k: int = Field(default=50, ge=1, le=200)
     max_question_chars: int = Field(default=2000, ge=10)
+    max_history_turns: int = Field(default=40, ge=0, description="Most earlier messages a REST API question may "
+                                   "carry in `history` (each {role, content} message or {question, answer} pair).")
+    max_history_chars: int = Field(default=40_000, ge=0, description="Most characters in a REST API question's "
+                                   "`history`, all messages together.")
     answer_sentences: int | None = Field(default=None, ge=1, le=10, description="Most sentences in an answer.")
     reader: bool = Field(default=True, description="Read passages with the span reader shipped in "
                          "qa_bot/data/reader (off: a model-free word-overlap reader; faster, much less accurate).")
@@ -73,7 +98,9 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=20.0, gt=0)
     max_article_chars: int = Field(default=1_000_000, ge=1_000, description="Longest article text accepted "
                                    "(a bound on chunking and embedding one input; split longer documents).")
-    allow_private_urls: bool = Field(default=False, description="Let URL ingest reach loopback/private hosts.")
+    allow_hosts: str = Field(default="", description="Hosts URL ingest may reach although they are loopback or "
+                             "private, comma-separated HOST:PORT or HOST (any port), e.g. 127.0.0.1:8123,intranet.lan. "
+                             "Only URLs naming such a host are allowed, never the links inside what they return.")
     api_token: str | None = Field(default=None, repr=False, description="`qa-bot serve` requires "
                                   "`Authorization: Bearer <token>` on every request but /health when set.")
     url_timeout_s: float = Field(default=10.0, gt=0)
@@ -113,6 +140,18 @@ class Settings(BaseSettings):
     def ablated(self, step: str) -> bool:
         """True when ``step`` is switched off (see :data:`ABLATIONS`)."""
         return step in {a.strip() for a in self.ablate.split(",")}
+
+    @field_validator("allow_hosts", mode="after")
+    @classmethod
+    def _host_list(cls, value: str) -> str:
+        entries = [_host_entry(item) for item in value.split(",") if item.strip()]
+        return ",".join(f"[{h}]:{p}" if ":" in h and p else f"{h}:{p}" if p else h for h, p in entries)
+
+    def host_allowed(self, host: str, port: int | None) -> bool:
+        """True when ``host`` (as a URL names it) and ``port`` are in :attr:`allow_hosts`."""
+        host = host.strip("[]").lower().rstrip(".")
+        entries = [_host_entry(item) for item in self.allow_hosts.split(",") if item]
+        return any(h == host and (p is None or p == port) for h, p in entries)
 
     @field_validator("data_dir", "corpus_dir", mode="after")
     @classmethod

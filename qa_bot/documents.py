@@ -35,15 +35,21 @@ class AddResult:
     articles: list[Article] = field(default_factory=list)
     #: Copies of indexed articles recorded on them ("also published by") instead of being indexed.
     also_published: list[Copy] = field(default_factory=list)
+    #: Ids of feed entries written from their own summary, their linked page not fetched (see ``ingest.feeds``).
+    summaries: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """The report's one line, counting the copies recorded instead of indexed, e.g.
         ``"1 added, 0 updated, 0 unchanged, 1 also published by (recorded on the original); 3 chunks ..."``."""
         line = self.report.summary()
-        if not self.also_published:
+        if not self.also_published and not self.summaries:
             return line
         head, sep, tail = line.partition("; ")
-        return f"{head}, {len(self.also_published)} also published by (recorded on the original){sep}{tail}"
+        if self.also_published:
+            head += f", {len(self.also_published)} also published by (recorded on the original)"
+        if self.summaries:
+            head += f", {len(self.summaries)} from feed summaries (their pages could not be fetched)"
+        return f"{head}{sep}{tail}"
 
     def copies_json(self) -> list[dict]:
         """The recorded copies as ``qa-bot add --json`` prints them."""
@@ -241,9 +247,10 @@ class Documents:
             url: the page or feed.
             progress: progress callback.
             skip_known: do not fetch again the linked page of a feed entry that is already indexed (or
-                recorded as a copy); it counts as unchanged. ``qa-bot watch`` sets it.
+                recorded as a copy); it counts as unchanged. ``qa-bot watch`` sets it. An entry indexed from
+                its summary alone is fetched again, so its page replaces the summary once it can be read.
         """
-        from qa_bot.ingest.feeds import is_feed, load_feed
+        from qa_bot.ingest.feeds import SUMMARY_MARK, is_feed, load_feed
         from qa_bot.ingest.fetch import check_url, fetch, page_article
 
         try:
@@ -251,7 +258,10 @@ class Documents:
             final_url, body, content_type = fetch(url, self.settings)
             if is_feed(content_type, body):
                 registry = self.store.registry
-                known = set(registry.hashes()) | {row[1] for row in registry.copies()} if skip_known else set()
+                known = set()
+                if skip_known:
+                    known = set(registry.hashes()) | {row[1] for row in registry.copies()}
+                    known -= registry.ids_with_extra(SUMMARY_MARK)
                 feed = load_feed(body, url, final_url, content_type, self.settings, known.__contains__, progress)
                 articles = feed.articles
             else:
@@ -264,6 +274,8 @@ class Documents:
         if feed is not None:
             result.errors[:0] = feed.errors
             result.report.unchanged.extend(feed.known)
+            written = set(result.report.added) | set(result.report.updated)
+            result.summaries = [i for i in feed.summaries if i in written]
         return result
 
     def remove(self, *article_ids: str) -> list[str]:
@@ -332,6 +344,7 @@ def _combine(total: AddResult, part: AddResult) -> None:
     total.errors.extend(part.errors)
     total.articles.extend(part.articles)
     total.also_published.extend(part.also_published)
+    total.summaries.extend(part.summaries)
     _combine_reports(total.report, part.report)
 
 

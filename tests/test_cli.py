@@ -101,7 +101,7 @@ def test_add_takes_files_and_urls_together_and_reports_each_refused_one(run, set
     from tests.servers import PageServer
 
     page = b"<html><head><title>Ginseng exports rise</title></head><body><p>Korean ginseng exports rose by a third.</p>"
-    web = settings.model_copy(update={"allow_private_urls": True})
+    web = settings.model_copy(update={"allow_hosts": "127.0.0.1"})
     monkeypatch.setattr(cli, "make_bot", lambda: QABot(web, embedder=HashEmbedder()))
     note = tmp_path / "note.md"
     note.write_text("---\ntitle: Banquet note\n---\nThe banquet menu featured several courses.")

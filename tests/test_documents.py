@@ -77,7 +77,7 @@ def web_bot(settings, embedder):
     """A bot that may fetch from loopback addresses (where the test's web page is served)."""
     from qa_bot.bot import QABot
 
-    b = QABot(settings.model_copy(update={"allow_private_urls": True}), embedder=embedder)
+    b = QABot(settings.model_copy(update={"allow_hosts": "127.0.0.1"}), embedder=embedder)
     yield b
     b.close()
 

@@ -1,7 +1,7 @@
 """The reduced reliability and security campaign (``eval/reliability.py`` without ``--full``), run as
 a test so CI runs it: crash runs, concurrent writers, hostile files, upload names, injected markup,
-SSRF and load, each with its required zeros. The script exits non-zero when any figure is not zero;
-the test also reads the figures back, so a campaign that silently skipped a section fails here."""
+SSRF, load and the REST API, each with its required zeros. The script exits non-zero when any figure is
+not zero; the test also reads the figures back, so a campaign that silently skipped a section fails here."""
 
 from __future__ import annotations
 
@@ -43,3 +43,9 @@ def test_reduced_reliability_campaign_has_the_required_zeros(tmp_path):
     assert load["answers"] >= 8 and (load["errors"], load["uncited"]) == (0, 0)
     assert load["documents_added_meanwhile"] >= 1
     assert all(p["exit"] == 2 and p["s"] < 30 for p in load["absurd_inputs"].values())
+    api = r["api"]
+    assert api["cases"] >= 30 and api["feed"]["entries_added"] == 3 and api["feed"]["added_again"] == 0
+    zeros = ("server_errors", "not_as_expected", "slow_refusals", "multi_line_errors", "cli_hints", "existence_leaks",
+             "index_requests_admitted", "index_records_lost", "server_file_readable_by_others", "exposed_accepted",
+             "private_connects")
+    assert {k: api[k] for k in zeros} == dict.fromkeys(zeros, 0)

@@ -2,7 +2,8 @@
 
 The routes are thin, as the CLI's commands are: parse the request, call one library method, return
 its ``to_dict()`` shape. Errors become ``{"error": "<one line>"}`` with a status (:mod:`qa_bot.api.errors`);
-the token and the body size are checked before any route runs (:mod:`qa_bot.api.guards`).
+the token (or, without one, a loopback ``Host``), the body size and a JSON body's nesting depth are checked
+before any route runs (:mod:`qa_bot.api.guards`); every field is bounded (question, history, gold set).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Optional
 
 from fastapi import FastAPI, Query, Request
@@ -19,9 +19,10 @@ from fastapi.responses import StreamingResponse
 
 from qa_bot.api.articles import router as articles_router
 from qa_bot.api.docs import install_docs
-from qa_bot.api.errors import ApiError, error_body, install_handlers, status_for
-from qa_bot.api.guards import BodyLimit, TokenGuard, body_limit
-from qa_bot.api.schemas import AskRequest, EvalRequest
+from qa_bot.api.errors import ApiError, error_body, for_http, install_handlers, status_for
+from qa_bot.api.evals import router as evals_router
+from qa_bot.api.guards import BodyLimit, JsonDepthLimit, TokenGuard, body_limit
+from qa_bot.api.schemas import AskRequest
 from qa_bot.errors import QABotError
 from qa_bot.models import Answer
 
@@ -34,6 +35,7 @@ def create_app(bot, *, token: Optional[str] = None) -> FastAPI:
     Args:
         bot: a :class:`~qa_bot.bot.QABot` (tests pass one with a fake embedder).
         token: the bearer token every request but ``/health`` must carry; ``bot.settings.api_token`` by default.
+            Without one, only requests to a loopback ``Host`` name are answered.
     """
 
     @asynccontextmanager
@@ -50,8 +52,10 @@ def create_app(bot, *, token: Optional[str] = None) -> FastAPI:
     install_handlers(app)
     install_docs(app)
     app.include_router(articles_router)
+    app.include_router(evals_router)
     app.include_router(_router())
     settings = bot.settings
+    app.add_middleware(JsonDepthLimit)
     app.add_middleware(BodyLimit, limit=body_limit(settings))
     app.add_middleware(TokenGuard, token=token if token is not None else settings.api_token)
     return app
@@ -90,12 +94,6 @@ def _router():
         return StreamingResponse(_events(first, items), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @router.post("/eval", tags=["eval"])
-    def run_eval(body: EvalRequest, request: Request) -> dict:
-        """Score the bot on a gold set, as ``qa-bot eval`` does; returns the metrics (slow: it builds its own
-        index of the corpus)."""
-        return _evaluate(request.app.state.bot, body)
-
     @router.get("/timeline", tags=["news"])
     def timeline(request: Request, topic: Optional[str] = None,
                  since: Optional[str] = Query(None, description="YYYY-MM-DD"),
@@ -114,21 +112,32 @@ def _router():
 
         return statements(request.app.state.bot, speaker, topic=topic).to_dict()
 
+    @router.get("/speakers", tags=["news"])
+    def speakers(request: Request) -> dict:
+        """Everyone the coverage quotes, with how many statements each (the names ``/said`` takes)."""
+        from qa_bot.news.said import speakers as quoted
+
+        return {"speakers": [{"name": name, "statements": n} for name, n in quoted(request.app.state.bot)]}
+
     return router
 
 
 def _checked(bot, body: AskRequest):
-    """The request's filters, after the checks ``qa-bot ask`` makes before answering (question, k, answerer).
+    """The request's filters, after the checks ``qa-bot ask`` makes before answering (question, k, answerer),
+    and the history's bounds.
 
     Raises:
-        ApiError: an empty date range or an unknown answerer (400).
-        InputError: an empty or over-long question, ``k`` out of range.
+        ApiError: an empty date range, an unknown answerer, a history over its bounds or not valid Unicode (400).
+        InputError: an empty, over-long or invalid question, ``k`` out of range.
     """
     try:
         filters = body.filters.to_filters()
     except ValueError as exc:
         raise ApiError(400, f"filters: {exc}") from None
     bot.check_question(body.question, body.k)
+    problem = body.history_problem(bot.settings.max_history_turns, bot.settings.max_history_chars)
+    if problem:
+        raise ApiError(400, problem)
     try:
         bot.uses_llm(body.answerer)
     except QABotError as exc:  # an unknown answerer is the request's mistake, not the server's
@@ -154,44 +163,8 @@ def _events(first, items: Iterator) -> Iterator[str]:
     except StopIteration:
         yield _event("error", error_body("the answer ended before it was complete; ask again"))
     except QABotError as exc:
-        yield _event("error", dict(error_body(str(exc)), status=status_for(exc)))
+        yield _event("error", dict(error_body(for_http(str(exc))), status=status_for(exc)))
     except Exception as exc:  # headers are sent: the stream itself must say it failed
         log.error("stream failed", exc_info=exc)
         yield _event("error", error_body(f"internal error ({type(exc).__name__}); the server log has the "
                                          "details, report this as a bug"))
-
-
-def _evaluate(bot, body: EvalRequest) -> dict:
-    """Run the eval ``body`` describes with ``bot``'s settings and embedder; the run's metrics and where its
-    reports went.
-
-    Raises:
-        ApiError: an invalid ablation or answerer (400).
-        InputError: unreadable dataset or corpus, unknown system, bad ``k``.
-    """
-    from pydantic import ValidationError
-
-    from qa_bot.evaluation import evaluate
-    from qa_bot.evaluation.report import write_reports
-    from qa_bot.evaluation.tables import default_run_dir
-
-    overrides = {"ablate": body.ablate} if body.ablate else {}
-    if body.answerer is not None:
-        overrides["llm"] = body.answerer
-    try:
-        settings = type(bot.settings)(**{**bot.settings.model_dump(), **overrides})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ApiError(400, f"{first['loc'][0] if first['loc'] else 'request'}: "
-                            f"{first['msg'].removeprefix('Value error, ')}") from None
-    dataset = Path(body.dataset).expanduser()
-    run = evaluate(dataset, corpus=Path(body.corpus).expanduser() if body.corpus else None, system=body.system,
-                   k=body.k, limit=body.limit, embedder=bot.embedder, settings=settings)
-    reports = {}
-    if body.write_reports:
-        target = default_run_dir(settings, body.system, dataset)
-        reports = {name: str(path) for name, path in write_reports(run, target).items()}
-    data = run.to_dict()
-    return {"system": data["system"], "dataset": data["dataset"], "metrics": data["metrics"],
-            "by_type": data["by_type"], "questions": len(run.records), "seconds": data["seconds"],
-            "reports": reports}

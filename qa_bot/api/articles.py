@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from qa_bot.api.errors import ApiError
-from qa_bot.api.schemas import ArticleIn, UrlIn
+from qa_bot.api.schemas import ArticleIn, UrlIn, read_json_object
 from qa_bot.documents import AddResult
 from qa_bot.terminal import article_record
 
@@ -65,7 +65,7 @@ async def add_article(request: Request) -> dict:
     if content_type not in ("application/json", ""):
         raise ApiError(415, f"content type {content_type!r} is not accepted; send JSON (an article or "
                             "{\"url\": ...}) or multipart/form-data with the file in the field 'file'")
-    body = await _json(request)
+    body = await read_json_object(request, "an article {title, text, outlet, url, published} or {\"url\": ...}")
     try:
         if "text" in body or "url" not in body:
             article = ArticleIn.model_validate(body)
@@ -80,25 +80,6 @@ async def add_article(request: Request) -> dict:
         raise ApiError(422, f"{where}: {first['msg']}; send {{title, text, outlet, url, published}} "
                             "or {\"url\": ...}") from None
     return _outcome(bot, await run_in_threadpool(call), 422)
-
-
-async def _json(request: Request) -> dict:
-    """The request body as a JSON object.
-
-    Raises:
-        ApiError: not JSON, or not an object (422).
-    """
-    import json
-
-    raw = await request.body()
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(422, "the body is not valid JSON; send an article {title, text, ...} "
-                            "or {\"url\": ...}") from None
-    if not isinstance(body, dict):
-        raise ApiError(422, "the body must be a JSON object: an article {title, text, ...} or {\"url\": ...}")
-    return body
 
 
 async def _upload(request: Request) -> tuple[bytes, str]:
@@ -133,5 +114,5 @@ def _outcome(bot, result: AddResult, refusal_status: int) -> dict:
                        extra={"errors": errors})
     return {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
             "duplicates": report.duplicates, "conflicts": report.conflicts, "chunks_written": report.chunks_written,
-            "errors": errors, "index": bot.stats()}
+            "summaries": result.summaries, "errors": errors, "index": bot.stats()}
 

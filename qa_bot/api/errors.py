@@ -7,6 +7,7 @@ busy or broken is 503 (worth retrying later), a server misconfiguration is 500.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -60,11 +61,46 @@ def error_body(message: str, candidates: list[str] | tuple[str, ...] = ()) -> di
     return body
 
 
+#: What the library's messages tell a command-line user to run, and what an HTTP client does instead.
+CLI_HINTS = (
+    ("`qa-bot list` shows the ids", "GET /articles lists them"),
+    ("(`qa-bot said --list` lists them)", "(GET /speakers lists them)"),
+)
+
+
+def for_http(message: str) -> str:
+    """A library message with its command-line hints turned into the HTTP client's equivalents."""
+    for cli, http in CLI_HINTS:
+        message = message.replace(cli, http)
+    return message
+
+
+#: Python's JSON error messages, said in words (``{}`` takes the place, e.g. "line 1, column 5").
+_JSON_PROBLEMS = {
+    "Expecting value": "a value was expected at {}",
+    "Expecting property name enclosed in double quotes": "a property name in double quotes was expected at {}",
+    "Expecting ',' delimiter": "a comma was expected at {}",
+    "Expecting ':' delimiter": "a colon was expected at {}",
+    "Unterminated string starting at": "the string that starts at {} is never closed",
+    "Extra data": "something follows the JSON value, at {}",
+    "Invalid control character at": "a string holds a raw control character (a line break, a tab) at {}",
+    "Invalid \\escape": "a string holds an invalid backslash escape at {}",
+    "Invalid \\uXXXX escape": "a string holds an invalid \\u escape at {}",
+}
+
+
+def json_error_words(err: json.JSONDecodeError) -> str:
+    """Where and why a JSON text does not parse, in words: ``a comma was expected at line 2, column 14``."""
+    where = f"line {err.lineno}, column {err.colno}"
+    return _JSON_PROBLEMS.get(err.msg, err.msg.lower() + " at {}").format(where)
+
+
 def error_response(exc: QABotError) -> JSONResponse:
     """``exc`` as its status and ``{"error", "candidates"?}`` (busy or broken index: with ``Retry-After``)."""
     status = status_for(exc)
     headers = {"Retry-After": "2"} if status == 503 else None
-    return JSONResponse(error_body(str(exc), getattr(exc, "candidates", ())), status_code=status, headers=headers)
+    return JSONResponse(error_body(for_http(str(exc)), getattr(exc, "candidates", ())), status_code=status,
+                        headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -73,7 +109,15 @@ def _validation_message(exc: RequestValidationError) -> str:
     if not errors:
         return "the request is not valid; see /docs for its shape"
     first = errors[0]
-    where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path"))
+    if first.get("type") == "json_invalid":  # FastAPI's own parse of a body: say where it breaks, in words
+        position = first.get("loc", ("body", 0))[-1]
+        doc = exc.body if isinstance(exc.body, str) else ""
+        problem = json.JSONDecodeError(str(first.get("ctx", {}).get("error", "")), doc,
+                                       position if isinstance(position, int) else 0)
+        return f"the body is not valid JSON ({json_error_words(problem)}); see /docs for the request shape"
+    # Capitalised parts name the member of a union a value was tried as (``Message``), not a field.
+    where = ".".join(str(part) for part in first.get("loc", ())
+                     if part not in ("body", "query", "path") and not str(part)[:1].isupper())
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return f"{where or 'request body'}: {message}{more}; see /docs for the request shape"

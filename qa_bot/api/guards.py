@@ -1,20 +1,28 @@
-"""What every request passes before an endpoint sees it: the bearer token and the body size limit.
+"""What every request passes before an endpoint sees it: the bearer token (or, without one, a loopback
+``Host``), the body size limit, and the nesting depth of a JSON body.
 
-Both are plain ASGI middleware, so they hold for every route (streaming ones included) and refuse
+All are plain ASGI middleware, so they hold for every route (streaming ones included) and refuse
 with the same one-line JSON body as the endpoints' errors.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 
+import numpy as np
 from starlette.exceptions import HTTPException
 
 from qa_bot.config import Settings
 
-#: Paths open without the token: the liveness check, and the docs pages (they describe the API, hold no data).
-OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})
+#: Paths open without the token: the liveness check, the docs pages (they describe the API, hold no data)
+#: and the docs' icon (browsers fetch it without the token).
+OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json", "/favicon.ico"})
+#: The deepest nesting of arrays and objects accepted in a JSON body (the bodies this API takes need 4).
+MAX_JSON_DEPTH = 32
+#: Host names that reach only this machine (a server without a token answers only to these).
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "::1"})
 #: Room for multipart boundaries, part headers and JSON framing on top of the largest document accepted.
 BODY_SLACK_BYTES = 64 * 1024
 
@@ -38,12 +46,31 @@ async def _refuse(send, status: int, message: str, headers: dict[str, str] | Non
     await send({"type": "http.response.body", "body": body})
 
 
+def is_loopback_host(host: str) -> bool:
+    """True when a ``Host`` header (``name[:port]``, ``[v6]:port``) names this machine only."""
+    name = host.strip().lower()
+    if name.startswith("["):
+        name = name[1:].partition("]")[0]
+    elif name.count(":") == 1:
+        name = name.partition(":")[0]
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 class TokenGuard:
-    """Require ``Authorization: Bearer <token>`` on every path but :data:`OPEN_PATHS` (no token: all open).
+    """Require ``Authorization: Bearer <token>`` on every path but :data:`OPEN_PATHS`.
+
+    Without a token the server is for this machine only (``qa-bot serve`` binds loopback then): it answers
+    only requests whose ``Host`` is a loopback name, so a web page cannot reach it through a DNS name
+    rebound to 127.0.0.1.
 
     Args:
         app: the ASGI app to guard.
-        token: the shared secret; ``None`` or empty switches the check off.
+        token: the shared secret; ``None`` or empty: no token, loopback ``Host`` names only.
     """
 
     def __init__(self, app, token: str | None) -> None:
@@ -51,8 +78,19 @@ class TokenGuard:
         self.token = (token or "").encode()
 
     async def __call__(self, scope, receive, send) -> None:
-        """Pass the request on when it carries the token (or needs none); else answer 401."""
-        if scope["type"] != "http" or not self.token or scope["path"] in OPEN_PATHS:
+        """Pass the request on when it carries the token (or, without one, names a loopback host); else refuse."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not self.token:
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+            if is_loopback_host(host):
+                await self.app(scope, receive, send)
+            else:
+                await _refuse(send, 403, f"this server has no token, so it answers only requests to 127.0.0.1 or "
+                                         f"localhost (Host: {host[:60]!r}); set QA_BOT_API_TOKEN to serve other names")
+            return
+        if scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"authorization", b"")
@@ -119,3 +157,81 @@ class BodyLimit:
             if started or exc.status_code != 413:
                 raise
             await _refuse(send, 413, exc.detail)
+
+
+_DEPTH_STEP = np.zeros(256, dtype=np.int32)
+_DEPTH_STEP[[ord("["), ord("{")]] = 1
+_DEPTH_STEP[[ord("]"), ord("}")]] = -1
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+
+
+def json_depth(data: bytes, stop_above: int | None = None, chunk: int = 1 << 20) -> int:
+    """The deepest nesting of arrays and objects in JSON ``data``; brackets inside strings do not count
+    (with ``stop_above``, the scan may stop at the first chunk that goes deeper than that).
+
+    Linear whatever the body holds, and never recursive, so it runs before any parser sees the body:
+    escaped backslashes and escaped quotes are dropped, then everything but quotes and brackets, and a
+    bracket counts when an even number of quotes precedes it (numpy, in chunks). Where a body is not
+    JSON, a parser stops at the first place it reads the body differently from this count.
+    """
+    structure = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    deepest = level = inside = 0
+    for start in range(0, len(structure), chunk):
+        a = np.frombuffer(structure, dtype=np.uint8, count=min(chunk, len(structure) - start), offset=start)
+        quote = a == ord('"')
+        quotes = np.cumsum(quote, dtype=np.int32)
+        outside = ((inside + quotes - quote) % 2 == 0) & ~quote
+        levels = level + np.cumsum(_DEPTH_STEP[a] * outside, dtype=np.int64)
+        deepest, level = max(deepest, int(levels.max())), int(levels[-1])
+        inside = int((inside + quotes[-1]) % 2)
+        if stop_above is not None and deepest > stop_above:
+            break
+    return deepest
+
+
+class JsonDepthLimit:
+    """Refuse a JSON body nested deeper than ``limit`` with 400, before anything parses it (a parser's
+    recursion, not the body's size, is what such a body attacks).
+
+    Args:
+        app: the ASGI app to guard.
+        limit: the deepest nesting accepted.
+    """
+
+    def __init__(self, app, limit: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Read a JSON body (or one with no content type, which is parsed as JSON), check it, then replay it."""
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        kind = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+        if kind and b"json" not in kind:
+            await self.app(scope, receive, send)
+            return
+        parts, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            parts.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(parts)
+        if json_depth(body, stop_above=self.limit) > self.limit:
+            await _refuse(send, 400, f"the JSON body nests arrays or objects more than {self.limit} levels deep; "
+                                     "see /docs for the request shapes")
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+
+
+def _replay(messages: list[dict], receive):
+    """A ``receive`` that gives ``messages`` first, then what ``receive`` gives (a disconnect, say)."""
+    pending = list(messages)
+
+    async def replayed():
+        return pending.pop(0) if pending else await receive()
+
+    return replayed

@@ -9,10 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from qa_bot.errors import QABotError
-
-#: Hosts that only this machine can reach; anything else is announced as exposed.
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+from qa_bot.errors import ConfigError, QABotError
 
 
 def make_bot():
@@ -29,27 +26,36 @@ def register(app, shell) -> None:
     @app.command()
     def serve(
         host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on (loopback by default; "
-                                          "set QA_BOT_API_TOKEN before exposing it).")] = "127.0.0.1",
+                                          "any other needs QA_BOT_API_TOKEN).")] = "127.0.0.1",
         port: Annotated[int, typer.Option(metavar="PORT", min=1, max=65535, help="Port to listen on.")] = 8000,
     ) -> None:
         """Serve the REST API over HTTP (reference at /docs).
 
         Endpoints: POST /ask, POST /ask/stream (server-sent events), GET and POST /articles, GET and DELETE
-        /articles/ID, POST /eval, GET /timeline, GET /said, GET /health. One bot is opened at start and shared
-        by every request. With QA_BOT_API_TOKEN set, every request but /health needs the header
-        'Authorization: Bearer <token>'.
+        /articles/ID, POST /eval, GET /eval/datasets, GET /timeline, GET /said, GET /speakers, GET /health.
+        One bot is opened at start and shared by every request. With QA_BOT_API_TOKEN set, every request but
+        /health needs the header 'Authorization: Bearer <token>'; without it, the server listens on loopback
+        only and answers only requests to a loopback name.
         """
         import uvicorn
 
         from qa_bot.api.app import create_app
+        from qa_bot.api.guards import is_loopback_host
         from qa_bot.terminal import progress_bar
 
+        try:
+            bot = make_bot()  # settings only: the index opens below
+        except QABotError as exc:
+            shell.fail(exc)
+        if not is_loopback_host(host) and not bot.settings.api_token:
+            shell.fail(ConfigError(f"--host {host} would let other machines use the API without a token; set one "
+                                   "first, e.g. QA_BOT_API_TOKEN=$(openssl rand -hex 32) qa-bot serve --host "
+                                   f"{host} (clients send 'Authorization: Bearer <token>'), or serve on 127.0.0.1"))
         try:
             sock = listen(host, port)  # before the index opens: a busy port costs nothing to report
         except ValueError as exc:
             shell.fail(exc)
         try:
-            bot = make_bot()
             with progress_bar(shell.err, on_demand=True) as progress:
                 bot.open(progress)
                 bot.ensure_indexed(progress, on_build=lambda folder: shell.err.print(
@@ -59,9 +65,6 @@ def register(app, shell) -> None:
         except QABotError as exc:
             sock.close()
             shell.fail(exc)
-        if host not in LOOPBACK and not bot.settings.api_token:
-            shell.err.print(f"[yellow]warning:[/yellow] listening on {escape(host)} without a token: anyone who "
-                            "can reach it can read and change the index; set QA_BOT_API_TOKEN")
         shell.err.print(f"qa-bot API on {escape(base_url(host, port))} (reference: /docs); Ctrl+C stops it")
         server = uvicorn.Server(uvicorn.Config(api, log_level="warning", access_log=False))
         try:

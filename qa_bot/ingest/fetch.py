@@ -2,9 +2,12 @@
 
 Only http(s) URLs are fetched. Every connection — the first and each redirect — resolves the
 host itself and refuses loopback, private, link-local (cloud metadata), multicast and reserved
-addresses, also when an IPv6 address carries one (6to4, NAT64, IPv4-mapped), unless
-``allow_private_urls`` is set; it then connects to the address it checked, so a name cannot
-resolve differently between check and use. Bodies are capped in size and the whole fetch in time.
+addresses, also when an IPv6 address carries one (6to4, NAT64, IPv4-mapped); it then connects to
+the address it checked, so a name cannot resolve differently between check and use. Loopback and
+private addresses are reached only for a host (and port) named in ``QA_BOT_ALLOW_HOSTS``, judged per
+connection: a page, feed or redirect on an allowed host lends nothing to the links it contains.
+Link-local, metadata and reserved addresses are never reached. Bodies are capped in size and the
+whole fetch in time.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import ipaddress
 import socket
 import ssl
 import time
+import unicodedata
 from dataclasses import replace
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from qa_bot.config import Settings
 from qa_bot.errors import LoaderError
@@ -49,7 +53,8 @@ def _embedded_ipv4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 
 
 def address_allowed(ip: str, allow_private: bool) -> bool:
-    """True when ``ip`` is a public unicast address; with ``allow_private``, loopback and private too.
+    """True when ``ip`` is a public unicast address; with ``allow_private`` (an allow-listed host), loopback
+    and private too.
 
     An IPv6 address that carries an IPv4 one (IPv4-mapped, 6to4, NAT64 ``64:ff9b::/96``,
     IPv4-compatible) is judged by that IPv4 address. Link-local addresses (169.254.0.0/16 — where
@@ -70,41 +75,95 @@ def address_allowed(ip: str, allow_private: bool) -> bool:
     return addr.is_global and not (addr.is_private or addr.is_loopback)
 
 
-def _guarded_backend(allow_private: bool, source: str):
+def _guarded_backend(settings: Settings, source: str):
     import httpcore
 
     class GuardedBackend(httpcore.SyncBackend):
         """Resolves, vets and pins the address of every connection the pool opens."""
 
         def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-            """Connect to the first address ``host`` resolves to, refusing it unless every address is allowed."""
+            """Connect to the first address ``host`` resolves to, refusing it unless every address is allowed
+            (private and loopback ones only when ``host:port`` itself is in ``QA_BOT_ALLOW_HOSTS``)."""
             try:
                 infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except socket.gaierror:
                 raise LoaderError(source, f"the host {host!r} could not be resolved; check the URL") from None
+            allow_private = settings.host_allowed(host, port)
             ips = [info[4][0] for info in infos]
             bad = [ip for ip in ips if not address_allowed(ip, allow_private)]
             if bad or not ips:
+                hint = ("" if allow_private else
+                        f"; to read a host of your own, add {_host_port(host, port)} to QA_BOT_ALLOW_HOSTS")
                 raise LoaderError(source, f"refused: {host} resolves to a private, loopback or reserved address "
-                                          f"({bad[0] if bad else 'none'}); only public web pages can be fetched")
+                                          f"({bad[0] if bad else 'none'}); only public web pages can be fetched{hint}")
             return super().connect_tcp(ips[0], port, timeout, local_address, socket_options)
 
     return GuardedBackend()
 
 
-def check_url(url: str) -> None:
-    """Refuse anything but an absolute http(s) URL with a host.
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def check_url(url: str) -> str:
+    """Refuse anything but an absolute http(s) URL with a host; returns it as the ASCII URL to request.
+
+    An internationalised host name is sent in its IDNA (``xn--``) form, other non-ASCII characters
+    percent-encoded. A host whose characters no host name may hold (full-width digits, invisible
+    characters) is refused rather than folded into something else.
 
     Raises:
         LoaderError: naming the URL and what is wrong with it.
     """
-    parts = urlsplit(url)
+    source = url[:200]
+    if not url or not url.strip():
+        raise LoaderError("URL", "empty; give an http or https address such as https://example.com/story")
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as err:
+        raise LoaderError(source, f"not a valid URL ({err}); check the address") from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise LoaderError(url[:200], f"only http and https URLs can be fetched (got {parts.scheme or 'no scheme'!r})")
+        raise LoaderError(source, f"only http and https URLs can be fetched (got {parts.scheme or 'no scheme'!r})")
     if not parts.hostname:
-        raise LoaderError(url[:200], "the URL has no host name")
+        raise LoaderError(source, "the URL has no host name")
     if parts.username or parts.password:
-        raise LoaderError(url[:200], "URLs with user names or passwords are refused")
+        raise LoaderError(source, "URLs with user names or passwords are refused")
+    host = _ascii_host(parts.hostname, source)
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+    rest = [quote(part, safe="!#$%&'()*+,/:;=?@[]~") for part in (parts.path, parts.query, parts.fragment)]
+    return urlunsplit((parts.scheme.lower(), netloc, *rest))
+
+
+def _ascii_host(host: str, source: str) -> str:
+    """``host`` as an ASCII host name (IDNA for an internationalised name).
+
+    Raises:
+        LoaderError: characters that no host name may hold.
+    """
+    if host.isascii():
+        return host
+    import idna
+
+    try:
+        return idna.encode(host, uts46=False).decode("ascii")
+    except idna.IDNAError:
+        bad = next((ch for ch in host if not ch.isascii() and not _idna_letter(ch)), host[0])
+        name = unicodedata.name(bad, f"U+{ord(bad):04X}").lower()
+        raise LoaderError(source, f"the host name {host!r} holds a character no host name may have ({name}); "
+                                  "type the address in plain letters and digits") from None
+
+
+def _idna_letter(ch: str) -> bool:
+    """True for a character an internationalised host name may hold."""
+    import idna
+
+    try:
+        idna.encode(ch, uts46=False)
+        return True
+    except idna.IDNAError:
+        return False
 
 
 def fetch(url: str, settings: Settings, max_bytes: int | None = None) -> tuple[str, bytes, str]:
@@ -121,12 +180,12 @@ def fetch(url: str, settings: Settings, max_bytes: int | None = None) -> tuple[s
     source = url[:200]
     max_bytes = max_bytes or int(settings.max_upload_mb * 1e6)
     deadline = time.monotonic() + settings.url_timeout_s
-    pool = httpcore.ConnectionPool(network_backend=_guarded_backend(settings.allow_private_urls, source),
+    pool = httpcore.ConnectionPool(network_backend=_guarded_backend(settings, source),
                                    ssl_context=ssl.create_default_context(), max_connections=2)
     current = url
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            check_url(current)
+            current = check_url(current)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LoaderError(source, f"the server took longer than {settings.url_timeout_s:g}s; try again later")

@@ -57,10 +57,12 @@ class WatchedBot(Protocol):
 
 @dataclass
 class RoundReport:
-    """What one round added, recorded as copies, and could not read."""
+    """What one round wrote (how many of those from a feed entry's summary alone), recorded as copies, and
+    could not read."""
 
     n: int
     added: int = 0
+    summaries: int = 0
     updated: int = 0
     also_published: int = 0
     errors: list[LoaderError] = field(default_factory=list)
@@ -71,8 +73,12 @@ class RoundReport:
         return len(self.errors)
 
     def line(self) -> str:
-        """One line for people, e.g. ``round 3: 2 added, 1 also published by, 1 failed (URL: why)``."""
+        """One line for people, e.g. ``round 3: 2 added, 1 from a feed summary (its page could not be fetched),
+        1 also published by, 1 failed (URL: why)``."""
         parts = [f"{self.added} added"] + ([f"{self.updated} updated"] if self.updated else [])
+        if self.summaries:
+            parts.append("1 from a feed summary (its page could not be fetched)" if self.summaries == 1 else
+                         f"{self.summaries} from feed summaries (their pages could not be fetched)")
         parts += [f"{self.also_published} also published by", f"{self.failed} failed"]
         text = f"round {self.n}: " + ", ".join(parts)
         if self.errors:
@@ -141,6 +147,7 @@ def _count(report: RoundReport, name: str, add: Callable[[], Any]) -> bool:
     report.added += len(result.report.added)
     report.updated += len(result.report.updated)
     report.also_published += len(result.also_published)
+    report.summaries += len(getattr(result, "summaries", ()))
     report.errors.extend(result.errors)
     return True
 

@@ -12,12 +12,15 @@ from qa_bot.text.verbs import all_forms
 if TYPE_CHECKING:
     from qa_bot.storage.registry import Registry
 
+#: Most terms in one lexical query (BM25 over more adds cost, not recall).
+MAX_TERMS = 32
+
 
 def fts_query(text: str) -> str:
     """An FTS5 ``MATCH`` expression: the question's content words, OR-ed and quoted (BM25 ranks them).
 
     Stopwords and one-letter words (but not single digits) are dropped, an irregular verb brings
-    its other forms ("give": gave, given), each term appears once (at most 32), and double quotes and edge punctuation are stripped so the expression always parses.
+    its other forms ("give": gave, given), each term appears once (at most :data:`MAX_TERMS`), and double quotes and edge punctuation are stripped so the expression always parses.
 
     Args:
         text: the question (any text).
@@ -25,15 +28,16 @@ def fts_query(text: str) -> str:
     Returns:
         ``'"term" OR "term" ...'``, or ``""`` when the text has no content words.
     """
-    terms = []
+    terms: dict[str, None] = {}  # an ordered set: a list's `in` made long texts quadratic (issue 27)
     for word in words(text):
         if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
         term = word.replace('"', "").strip(".'-")
         for form in all_forms(term) if term else ():  # "give" also finds "gave" and "given"
-            if form not in terms:
-                terms.append(form)
-    return " OR ".join(f'"{t}"' for t in terms[:32])
+            terms.setdefault(form)
+        if len(terms) >= MAX_TERMS:
+            break
+    return " OR ".join(f'"{t}"' for t in list(terms)[:MAX_TERMS])
 
 
 def lexical_ranking(registry: Registry, query: str, n: int, filters: Filters = Filters()) -> Ranking:

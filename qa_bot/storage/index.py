@@ -34,21 +34,6 @@ def chroma_settings():
     return ChromaSettings(anonymized_telemetry=False, allow_reset=True)
 
 
-def connect_to(host: str, port: int):
-    """A client of the Chroma server at ``host:port`` (a data folder's own index server).
-
-    Raises:
-        StoreError: the server cannot be reached.
-    """
-    import chromadb
-
-    try:
-        return chromadb.HttpClient(host=host, port=port, settings=chroma_settings())
-    except Exception as err:  # chromadb raises bare ValueError/ConnectError depending on the failure
-        raise StoreError(f"cannot reach the data folder's index server at {host}:{port} ({err}); retry, or close "
-                         "the app that serves it") from None
-
-
 def make_client(settings: Settings):
     """The Chroma client the settings ask for.
 

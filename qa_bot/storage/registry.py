@@ -215,6 +215,11 @@ class Registry:
             rows = self._db.execute(sql, (origin,) if origin else ()).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 
+    def ids_with_extra(self, key: str) -> set[str]:
+        """Ids of the articles whose ``extra`` metadata (JSON as :meth:`mark_pending` writes it) has ``key``."""
+        with self._lock:
+            return {i for (i,) in self._db.execute("SELECT id FROM articles WHERE extra LIKE ?", (f'%"{key}": %',))}
+
     def origins(self) -> dict[str, tuple[str, str, str, str]]:
         """``{id: (content_hash, state, origin, source)}`` of every article."""
         with self._lock:

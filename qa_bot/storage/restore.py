@@ -107,9 +107,10 @@ def safe_count(index) -> int:
 
 
 def make_data_dir(path: Path) -> None:
-    """Create the data folder, or say in one line why it cannot be used."""
+    """Create the data folder (readable by this user only: it holds the index), or say in one line why it
+    cannot be used. An existing folder keeps its permissions."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except FileExistsError:
         raise StoreError(f"{path} is a file, not a folder; point QA_BOT_DATA_DIR at a folder (it is created if "
                          "missing)") from None

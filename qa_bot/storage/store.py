@@ -26,14 +26,15 @@ from qa_bot.ingest.chunking import Chunker
 from qa_bot.models import Article, ChunkSentences
 from qa_bot.progress import Progress, no_progress
 from qa_bot.storage.archive import ArticleArchive
-from qa_bot.storage.index import ChunkIndex, chroma_path, connect_to, release_persistent
+from qa_bot.storage.index import ChunkIndex, chroma_path, release_persistent
 from qa_bot.storage.indexing import ArticleIndexer, OnArticle
 from qa_bot.storage.locking import OwnerLock, WriteLock
 from qa_bot.storage.meta import check_embedder, rebuild_reason
 from qa_bot.storage.recovery import Recovery, check_index, rebuild_index, remember_index_files, repair_index
 from qa_bot.storage.registry import INDEXED, ORIGIN_ADDED, ORIGIN_CORPUS, ArticleRecord, Registry
 from qa_bot.storage.report import WriteReport, classify
-from qa_bot.storage.server import IndexServer, live_server
+from qa_bot.storage.remote import connect
+from qa_bot.storage.server import IndexServer, ServerAddress, live_server
 from qa_bot.storage.restore import (archive_existing, folder_id, make_data_dir, open_registry, registry_lost,
                                     restore_plan, write_failure)
 from qa_bot.text.plural import plural
@@ -80,7 +81,7 @@ class Store:
         self._indexer = ArticleIndexer(settings, embedder, None)
         self._serve = serve
         self.server: IndexServer | None = None
-        self.joined: tuple[str, int] | None = None  # the address of another process's index server, once joined
+        self.joined: ServerAddress | None = None  # the address of another process's index server, once joined
         self._visible: set[str] = set()
         self._generation = -1
         self._refresh_lock = threading.Lock()
@@ -128,7 +129,7 @@ class Store:
                 self.joined = live_server(self.data_dir)
                 if self.joined is None or reembed:  # re-embedding needs the folder to itself
                     raise
-                self._client, self._external_client, persistent = connect_to(*self.joined), True, False
+                self._client, self._external_client, persistent = connect(self.joined), True, False
         try:
             rec = self._open(rec, persistent, started, progress, reembed)
             if persistent and self._serve:
@@ -140,14 +141,9 @@ class Store:
             raise
 
     def _start_server(self) -> None:
-        """Hand the embedded folder to a local index server this process owns (see :mod:`qa_bot.storage.server`)."""
-        path = chroma_path(self.settings)
-        self.index = None
-        release_persistent(path)
-        self.server = IndexServer(self.data_dir, path)
-        port = self.server.start()
-        self._client, self._external_client = connect_to("127.0.0.1", port), True
-        self.index = ChunkIndex(self._client, self.settings.collection)
+        """Serve the embedded index to the folder's other processes, for a secret (see :mod:`qa_bot.storage.server`)."""
+        self.server = IndexServer(self.data_dir, lambda: self.index.client)
+        self.server.start()
 
     def _stop_server(self) -> None:
         if self.server is not None:

@@ -12,6 +12,9 @@ from qa_bot.bot import QABot
 
 from tests.fakes import HashEmbedder
 
+#: A server without a token answers only loopback host names (TestClient's default is "testserver").
+LOCAL = "http://127.0.0.1"
+
 
 @pytest.fixture
 def api_bot(settings):
@@ -24,7 +27,7 @@ def api_bot(settings):
 @pytest.fixture
 def client(api_bot):
     """A TestClient running the app's startup and shutdown (warm up, close)."""
-    with TestClient(create_app(api_bot), raise_server_exceptions=False) as c:
+    with TestClient(create_app(api_bot), base_url=LOCAL, raise_server_exceptions=False) as c:
         yield c
 
 

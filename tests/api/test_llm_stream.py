@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from qa_bot.api.app import create_app
 from qa_bot.bot import QABot
 
-from tests.api.conftest import sse_events
+from tests.api.conftest import LOCAL, sse_events
 from tests.fakes import HashEmbedder
 from tests.llm_server import Script, ScriptedServer
 
@@ -25,7 +25,7 @@ def test_the_models_words_stream_then_the_verified_answer(settings):
         s = settings.model_copy(update=dict(llm_base_url=server.url + "/v1", llm_timeout_s=5.0, llm_max_retries=0))
         bot = QABot(s, embedder=HashEmbedder())
         bot.ingest()
-        with TestClient(create_app(bot)) as client:
+        with TestClient(create_app(bot), base_url=LOCAL) as client:
             response = client.post("/ask/stream", json={"question": "What did Lee say about Taiwan?",
                                                          "answerer": "openai:test"})
             unknown = client.post("/ask", json={"question": "What did Lee say about Taiwan?", "answerer": "gpt"})

@@ -130,6 +130,21 @@ def test_qa_bot_serve_on_a_busy_port_fails_in_one_line(tmp_path):
     assert "is already in use; stop the program using it or choose another --port" in result.stderr
 
 
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20"])
+def test_serve_refuses_a_non_loopback_address_without_a_token_in_one_line(host, monkeypatch):
+    from typer.testing import CliRunner
+
+    from qa_bot import cli
+    from qa_bot.commands import serve
+
+    monkeypatch.setattr(serve, "listen", lambda *a: pytest.fail("it listened before refusing"))
+    result = CliRunner().invoke(cli.app, ["serve", "--host", host, "--port", "8765"])
+    assert result.exit_code == 6, result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert f"--host {host} would let other machines use the API without a token" in result.stderr
+    assert "QA_BOT_API_TOKEN=" in result.stderr
+
+
 def test_listen_refuses_a_busy_port_and_an_unknown_host_in_one_line():
     from qa_bot.commands.serve import base_url, listen
 

@@ -340,7 +340,7 @@ def local_site():
 
 
 def test_url_ingest_fetches_a_page_when_private_addresses_are_allowed(app_env, monkeypatch, local_site):
-    monkeypatch.setenv("QA_BOT_ALLOW_PRIVATE_URLS", "true")
+    monkeypatch.setenv("QA_BOT_ALLOW_HOSTS", local_site.split("/")[2])
     indexed_bot()
     at = start(CORPUS)
     next(t for t in at.text_input if t.label == "Web page address").set_value(local_site)

@@ -103,7 +103,7 @@ def site():
 
 @pytest.fixture
 def web_settings(settings):
-    return settings.model_copy(update={"allow_private_urls": True})
+    return settings.model_copy(update={"allow_hosts": "127.0.0.1"})
 
 
 @pytest.fixture

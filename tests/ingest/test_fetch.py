@@ -37,6 +37,15 @@ def settings(**kw):
     return Settings(url_timeout_s=kw.pop("timeout", 3), max_upload_mb=kw.pop("mb", 1), **kw)
 
 
+@pytest.fixture
+def no_connections(monkeypatch):
+    """Fail the test on any attempt to open a connection."""
+    def no_connect(*a, **k):
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "create_connection", no_connect)
+
+
 @pytest.mark.parametrize("ip, public", [
     ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
     ("169.254.169.254", False), ("::1", False), ("fe80::1", False), ("0.0.0.0", False), ("224.0.0.1", False),
@@ -55,11 +64,7 @@ def test_only_public_unicast_addresses_are_allowed(ip, public):
     ("http://[::1]:1/", "private, loopback or reserved"),
     ("http://10.0.0.1/", "private, loopback or reserved"),
 ])
-def test_refused_urls_never_connect(url, message, monkeypatch):
-    def no_connect(*a, **k):
-        raise AssertionError("a connection was attempted")
-
-    monkeypatch.setattr(socket, "create_connection", no_connect)
+def test_refused_urls_never_connect(url, message, no_connections):
     with pytest.raises(LoaderError, match=message):
         fetch_article(url, settings())
 
@@ -72,7 +77,7 @@ def test_link_local_metadata_and_reserved_addresses_stay_refused_with_the_allowa
 # Finding 12 (issue 14): IPv6 forms that carry an IPv4 address are judged by that IPv4, and the
 # reserved blocks that ``ipaddress`` calls global are refused by policy.
 EMBEDDED_AND_RESERVED = [
-    # (address, allowed by default, allowed with allow_private_urls)
+    # (address, allowed by default, allowed for a host in QA_BOT_ALLOW_HOSTS)
     ("2002:7f00:1::1", False, True),            # 6to4 of 127.0.0.1
     ("2002:a9fe:a9fe::1", False, False),        # 6to4 of 169.254.169.254 (cloud metadata)
     ("2002:a00:1::1", False, True),             # 6to4 of 10.0.0.1
@@ -120,12 +125,50 @@ def test_a_name_resolving_to_an_embedded_private_address_is_refused_before_conne
         fetch_article("http://news.example.com/page", settings())
 
 
-def test_loopback_is_refused_by_default_and_allowed_by_the_setting(server):
-    with pytest.raises(LoaderError, match="private, loopback"):
+def test_loopback_is_refused_by_default_and_allowed_by_name(server):
+    with pytest.raises(LoaderError, match=f"private, loopback.*add 127.0.0.1:{server.port} to QA_BOT_ALLOW_HOSTS"):
         fetch_article(server.url("/page"), settings())
+    with pytest.raises(LoaderError, match="private, loopback"):  # another port of the same host
+        fetch_article(server.url("/page"), settings(allow_hosts=f"127.0.0.1:{server.port + 1}"))
+    with pytest.raises(LoaderError, match="private, loopback"):  # the same address under another name
+        fetch_article(f"http://localhost:{server.port}/page", settings(allow_hosts=f"127.0.0.1:{server.port}"))
     assert server.hits.get("/page") is None
-    art = fetch_article(server.url("/page"), settings(allow_private_urls=True))
+    art = fetch_article(server.url("/page"), settings(allow_hosts=f"127.0.0.1:{server.port}"))
     assert art.title == "Public page" and art.url == server.url("/page")
+    assert fetch_article(server.url("/page"), settings(allow_hosts="127.0.0.1")).title == "Public page"
+
+
+def test_an_allowed_host_never_reaches_metadata_or_link_local_addresses(no_connections):
+    for url, allow in (("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+                       ("http://[fe80::1]:8080/", "[fe80::1]:8080")):
+        with pytest.raises(LoaderError, match="private, loopback or reserved"):
+            fetch_article(url, settings(allow_hosts=allow))
+
+
+def test_a_redirect_from_an_allowed_host_is_judged_on_its_own(server):
+    # 127.0.0.2 is another loopback address: not named in the allow-list, so the redirect to it is refused.
+    with pytest.raises(LoaderError, match="127.0.0.2 resolves to a private"):
+        fetch_article(server.url("/to-secret"), settings(allow_hosts=f"127.0.0.1:{server.port}"))
+    assert server.hits.get("/secret") is None and server.hits.get("/to-secret") == 1
+
+
+@pytest.mark.parametrize("url, message", [
+    ("", "URL: empty; give an http or https address"),
+    ("   ", "URL: empty; give an http or https address"),
+    ("http://\uff11\uff12\uff17.0.0.1/x", "holds a character no host name may have \\(fullwidth digit one\\)"),
+    ("http://exa\u200bmple.com/", "no host name may have \\(zero width space\\)"),
+    ("http://example.com:99999/", "not a valid URL"),
+])
+def test_malformed_urls_are_refused_in_one_clear_line(url, message, no_connections):
+    with pytest.raises(LoaderError, match=message) as refused:
+        fetch_article(url, settings())
+    assert not str(refused.value).startswith(":") and "TypeError" not in str(refused.value)
+
+
+def test_an_internationalised_host_is_requested_in_its_ascii_form():
+    assert fetch.check_url("http://B\u00fccher.example/caf\u00e9 menu?q=\u00e9") == \
+        "http://xn--bcher-kva.example/caf%C3%A9%20menu?q=%C3%A9"
+    assert fetch.check_url("https://example.com/a%20b") == "https://example.com/a%20b"
 
 
 def test_a_name_that_resolves_to_a_private_address_is_refused(monkeypatch):
@@ -155,7 +198,7 @@ def test_redirects_are_checked_at_every_hop(server, monkeypatch):
 
 
 def test_size_time_and_status_limits(server):
-    allow = {"allow_private_urls": True}
+    allow = {"allow_hosts": "127.0.0.1"}
     with pytest.raises(LoaderError, match="over the 1 MB limit"):
         fetch_article(server.url("/big"), settings(**allow))
     with pytest.raises(LoaderError, match="over the 1 MB limit"):

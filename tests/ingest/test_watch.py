@@ -31,7 +31,7 @@ def site():
 
 @pytest.fixture
 def web_bot(settings):
-    b = QABot(settings.model_copy(update={"allow_private_urls": True}), embedder=HashEmbedder())
+    b = QABot(settings.model_copy(update={"allow_hosts": "127.0.0.1"}), embedder=HashEmbedder())
     b.open()
     yield b
     b.close()
@@ -88,7 +88,7 @@ def test_an_unchanged_folder_adds_nothing_in_later_rounds(web_bot, tmp_path):
 
 @pytest.fixture
 def run(settings, monkeypatch):
-    web = settings.model_copy(update={"allow_private_urls": True})
+    web = settings.model_copy(update={"allow_hosts": "127.0.0.1"})
     monkeypatch.setattr(cli, "make_bot", lambda: QABot(web, embedder=HashEmbedder()))
     runner = CliRunner()
     return lambda *args: runner.invoke(cli.app, list(args))

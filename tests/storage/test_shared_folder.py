@@ -1,6 +1,7 @@
 """Issue 14, finding 13: the app and ``qa-bot`` commands on one data folder at the same time.
 
-The app's bot serves its embedded index (a local ``chroma run`` it owns); commands join it.
+The app's bot serves its embedded index (from its own process, for a secret drawn at each start);
+commands join it with the secret from ``index-server.json``. Issue 27: nothing else gets in.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
+import httpx
 import pytest
 
 from qa_bot.bot import QABot
 from qa_bot.config import Settings
 from qa_bot.embeddings import make_embedder
-from qa_bot.storage.server import SERVER_FILE
+from qa_bot.storage.server import CALL_PATH, SERVER_FILE, live_server
 
-pytestmark = pytest.mark.slow  # starts a Chroma server and several qa-bot processes
+pytestmark = pytest.mark.slow  # starts several qa-bot processes
 
 BODY = "Delegates discussed {topic} at length in the capital, and officials promised a follow-up meeting soon."
 
@@ -48,7 +49,12 @@ def _qa(tmp_path, corpus_dir, *args, timeout=180):
 
 
 def test_commands_work_while_the_app_runs_and_nothing_is_lost(app_bot, tmp_path, corpus_dir):
-    assert (tmp_path / "data" / SERVER_FILE).is_file()
+    server_file = tmp_path / "data" / SERVER_FILE
+    assert server_file.is_file() and server_file.stat().st_mode & 0o077 == 0
+    address = live_server(tmp_path / "data")
+    unauthenticated = httpx.post(f"http://{address.host}:{address.port}{CALL_PATH}", timeout=10, json={
+        "op": "delete", "collection": app_bot.settings.collection, "args": {"where": {"article_id": {"$ne": ""}}}})
+    assert unauthenticated.status_code == 401 and app_bot.stats()["index_records"] == app_bot.stats()["chunks"] > 0
     status = _qa(tmp_path, corpus_dir, "status")
     assert status.returncode == 0, status.stderr
     assert "articles:   4" in status.stdout
@@ -113,20 +119,21 @@ time.sleep(600)
 
 
 def test_a_killed_app_takes_its_server_with_it_and_the_folder_works_after(tmp_path, corpus_dir):
+    """The server is a thread of the app: once the app is killed, nothing listens on its port."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
     env.update(QA_BOT_DATA_DIR=str(tmp_path / "data"), QA_BOT_CORPUS_DIR=str(corpus_dir), QA_BOT_SHARE_INDEX="true")
     app = subprocess.Popen([sys.executable, "-c", APP], env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert app.stdout.readline().strip() == "ready"
-        server_pid = json.loads((tmp_path / "data" / SERVER_FILE).read_text())["pid"]
+        info = json.loads((tmp_path / "data" / SERVER_FILE).read_text())
+        assert info["pid"] == app.pid
         assert _qa(tmp_path, corpus_dir, "add", "-q", str(_doc(tmp_path))).returncode == 0
     finally:
         app.kill()
         app.wait()
-    deadline = time.monotonic() + 20
-    while _alive(server_pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(server_pid), "the index server outlived the app that owned it"
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(f"http://127.0.0.1:{info['port']}{CALL_PATH}", timeout=5)
+    assert live_server(tmp_path / "data") is None
     status = _qa(tmp_path, corpus_dir, "status")
     assert status.returncode == 0 and "articles:   5" in status.stdout, status.stderr
 
@@ -136,10 +143,3 @@ def _doc(tmp_path):
     path.write_text(BODY.format(topic="the ferry timetable"))
     return path
 
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False

@@ -367,8 +367,11 @@ async def _adder(browser, url: str, n: int, added: list, add_failures: list) -> 
         title = f"Load note {i}"
         try:
             # Only into the fresh, empty form, once the page has settled after the tab click or the last add.
+            # The settled wait alone can pass before a rerun just asked for has started (nothing is stale
+            # yet): the form must also be drawn by the current run, and empty. On a loaded machine that
+            # rerun can take as long as an answer, hence the long wait.
             await _settled(page)
-            await expect(live.get_by_label("Title")).to_have_value("", timeout=30_000)
+            await expect(live.get_by_label("Title")).to_have_value("", timeout=180_000)
             await live.get_by_label("Title").fill(title)
             await live.get_by_label("Article text").fill(f"{title}: the ferry service between Incheon and Weihai "
                                                          f"will run {i + 2} times a week from March, officials said.")

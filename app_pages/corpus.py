@@ -21,12 +21,13 @@ UPLOAD, PASTE, URL = "Upload files", "Paste text", "From a web page"
 
 bot = get_bot()
 state = st.session_state
-state.setdefault("corpus_gen", 0)  # bumped after a successful add, which gives the inputs fresh keys
-gen = state["corpus_gen"]
+# Per tab, bumped after a successful add made in that tab, which gives that tab's inputs (only those) fresh
+# keys: what is typed in one tab is never cleared by an add made in another.
+gen = state.setdefault("corpus_gen", dict.fromkeys((UPLOAD, PASTE, URL), 0))
 
 
 def finish_add(tab: str, results: list, keep_on_error: bool = True) -> None:
-    """Show what each input did, in the ``tab`` it was made in. The inputs are cleared (fresh keys,
+    """Show what each input did, in the ``tab`` it was made in. The tab's inputs are cleared (fresh keys,
     rerun, messages kept for that tab) unless something was refused and ``keep_on_error``: refused
     pasted text or a URL stays, to be fixed."""
     if keep_on_error and any(r.errors for r in results):
@@ -35,7 +36,7 @@ def finish_add(tab: str, results: list, keep_on_error: bool = True) -> None:
                 show_add_result(r)
         return
     state["corpus_flash"] = (tab, results)
-    state["corpus_gen"] = gen + 1
+    gen[tab] += 1
     st.rerun()
 
 
@@ -67,18 +68,14 @@ st.subheader("Add documents")
 # Keyed and tracked on the server, so the open tab survives every rerun, including an add's own.
 tabs = dict(zip((UPLOAD, PASTE, URL), st.tabs([UPLOAD, PASTE, URL], key="corpus_add_tab", on_change="rerun")))
 outcome = {label: tab.container() for label, tab in tabs.items()}  # each add's messages, in its own tab
-flash_tab, flash = state.pop("corpus_flash", (None, []))
-for result in flash:
-    with outcome[flash_tab]:
-        show_add_result(result)
 limit_mb = bot.settings.max_upload_mb
 with tabs[UPLOAD]:
     kinds = [s.lstrip(".") for s in SUPPORTED_SUFFIXES]
     files = st.file_uploader(
         "Markdown with front matter, plain text, HTML, PDF, or JSONL (one article a line)", type=kinds,
-        accept_multiple_files=True, key=f"upload-{gen}", max_upload_size=max(1, math.ceil(limit_mb)),
+        accept_multiple_files=True, key=f"upload-{gen[UPLOAD]}", max_upload_size=max(1, math.ceil(limit_mb)),
         help=f"Up to {limit_mb:g} MB a file.")
-    if st.button("Add these files", type="primary", disabled=not files, key=f"add-files-{gen}"):
+    if st.button("Add these files", type="primary", disabled=not files, key=f"add-files-{gen[UPLOAD]}"):
         results = []
         with progress_bar("Indexing") as progress:
             for i, f in enumerate(files, start=1):
@@ -88,7 +85,7 @@ with tabs[UPLOAD]:
                 results.append(add_safely(bot.add_upload, f.name, f.getvalue(), f.name, step))
         finish_add(UPLOAD, results, keep_on_error=False)  # the files themselves are still on the user's disk
 
-with tabs[PASTE], st.form(f"paste-{gen}"):
+with tabs[PASTE], st.form(f"paste-{gen[PASTE]}"):
     text = st.text_area("Article text", height=200, placeholder="Paste the article's text here…")
     c1, c2 = st.columns(2)
     title = c1.text_input("Title", placeholder="First line of the text if empty")
@@ -102,12 +99,19 @@ with tabs[PASTE], st.form(f"paste-{gen}"):
                                 published=published, author=author, progress=progress)
         finish_add(PASTE, [result])
 
-with tabs[URL], st.form(f"url-{gen}"):
+with tabs[URL], st.form(f"url-{gen[URL]}"):
     page_url = st.text_input("Web page address", placeholder="https://example.com/story")
     if st.form_submit_button("Fetch and add", type="primary"):
         with progress_bar("Fetching and indexing") as progress:
             result = add_safely(bot.add_url, page_url.strip() or "the web page", page_url.strip(), progress)
         finish_add(URL, [result])
+
+# The last add's messages, drawn above the inputs but only now, once the inputs it cleared have been
+# redrawn: until then the page still shows the old ones, and anything typed into them would be lost.
+flash_tab, flash = state.pop("corpus_flash", (None, []))
+for result in flash:
+    with outcome[flash_tab]:
+        show_add_result(result)
 
 # ---------------------------------------------------------------- the articles
 

@@ -340,7 +340,20 @@ async def _session(browser, url: str, questions: list[str], results: list, name:
     await ctx.close()
 
 
+async def _settled(page, timeout: float = 180_000) -> None:
+    """Wait until the page's run has finished and been drawn: no script running, no element left marked
+    stale (the old copy of a form the run is redrawing: typing into it is lost). As ``settled()`` in
+    tests/e2e/test_browser.py."""
+    from playwright.async_api import expect
+
+    await expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning",
+                                                                 timeout=timeout)
+    await expect(page.locator(".stElementContainer[data-stale='true']")).to_have_count(0, timeout=timeout)
+
+
 async def _adder(browser, url: str, n: int, added: list, add_failures: list) -> None:
+    """Add ``n`` pasted notes through the Corpus page, one after the other, each checked to be added under
+    the title typed for it."""
     from playwright.async_api import expect
 
     ctx = await browser.new_context(viewport={"width": 1280, "height": 1400})
@@ -348,16 +361,27 @@ async def _adder(browser, url: str, n: int, added: list, add_failures: list) -> 
     page = await ctx.new_page()
     await page.goto(url)
     await page.get_by_test_id("stSidebarNavLink").filter(has_text="Corpus").click()
+    await page.get_by_role("tab", name="Paste text").click()  # it stays open through the adds' reruns
+    live = page.locator(".stElementContainer[data-stale='false']")
     for i in range(n):
+        title = f"Load note {i}"
         try:
-            # After an add the page reruns with a fresh form; wait until the old one is gone.
-            await expect(page.get_by_label("Title")).to_have_count(1, timeout=180_000)
-            await page.get_by_role("tab", name="Paste text").click()
-            await page.get_by_label("Title").fill(f"Load note {i}")
-            await page.get_by_label("Article text").fill(f"Load note {i}: the ferry service between Incheon and "
-                                                         f"Weihai will run {i + 2} times a week from March, officials said.")
-            await page.get_by_role("button", name="Add text", exact=True).click()
-            await page.get_by_text(f"Added “Load note {i}”.").wait_for()
+            # Only into the fresh, empty form, once the page has settled after the tab click or the last add.
+            # The settled wait alone can pass before a rerun just asked for has started (nothing is stale
+            # yet): the form must also be drawn by the current run, and empty. On a loaded machine that
+            # rerun can take as long as an answer, hence the long wait.
+            await _settled(page)
+            await expect(live.get_by_label("Title")).to_have_value("", timeout=180_000)
+            await live.get_by_label("Title").fill(title)
+            await live.get_by_label("Article text").fill(f"{title}: the ferry service between Incheon and Weihai "
+                                                         f"will run {i + 2} times a week from March, officials said.")
+            await expect(live.get_by_label("Title")).to_have_value(title)  # still there when it is sent
+            await live.get_by_role("button", name="Add text", exact=True).click()
+            panel = page.get_by_role("tabpanel")
+            await panel.get_by_test_id("stAlertContentSuccess").filter(has_text=title).wait_for()
+            if not await panel.get_by_text(f"Added “{title}”.", exact=True).count():
+                shown = await panel.get_by_test_id("stAlertContentSuccess").all_inner_texts()
+                raise RuntimeError(f"added, but not under the title typed ({title!r}); the page says {shown}")
             added.append(i)
         except Exception as err:  # recorded (the report lists it and the run fails), not raised: the sessions go on
             add_failures.append(f"note {i}: {str(err)[:300]}")

@@ -380,7 +380,8 @@ def test_an_add_in_one_session_is_visible_in_another(shared_bot):
     _add_button(first, "Add text").click().run()
     second.run()
     assert "Articles (5)" in [h.value for h in second.subheader]  # same shared bot, no restart
-    assert first.session_state["corpus_gen"] == 1 and second.session_state["corpus_gen"] == 0  # own state
+    assert first.session_state["corpus_gen"]["Paste text"] == 1  # own state: the first session's form is cleared,
+    assert second.session_state["corpus_gen"]["Paste text"] == 0  # the second one's is not
 
 
 # ---------------------------------------------------------------- safety

@@ -37,6 +37,20 @@ def test_a_failure_after_a_success_is_shown_in_the_tab_where_it_was_made(shared_
     assert not any(t.error or t.success for t in at.tabs if t.label != PASTE)
 
 
+def test_an_add_clears_only_the_inputs_of_its_own_tab(shared_bot):
+    # What is typed into a form lives in the browser until it is sent; it is kept as long as the form's
+    # widgets keep their ids. (tests/e2e/test_corpus_form.py types into the real page.)
+    at = start(CORPUS)
+    ids = {t.label: t.id for t in at.text_input}
+    uploader = at.file_uploader[0].id
+    note = b"Bridge repainting begins\n\nCrews began repainting the old river bridge on Monday morning.\n"
+    at.file_uploader[0].set_value(("bridge.txt", note, "text/plain")).run()
+    _add_button(at, "Add these files").click().run()
+    assert not at.exception and any("Bridge repainting begins" in s.value for s in at.success)
+    assert {t.label: t.id for t in at.text_input} == ids  # the paste and web page forms are the same forms
+    assert at.file_uploader[0].id != uploader and not at.file_uploader[0].value  # the upload is a fresh one
+
+
 def test_the_delete_prompt_counts_its_passages_in_the_singular(shared_bot):
     at = start(CORPUS)
     one = next(r for r in shared_bot.articles() if r.n_chunks == 1)

@@ -90,8 +90,10 @@ def live(page):
 
 
 def settled(page, timeout: float = 120_000) -> None:
-    """Wait until the page's run has finished redrawing: no element is left marked stale (an element of
-    the previous run that this one has not redrawn yet, which a locator could otherwise pick up)."""
+    """Wait until the page's run has finished and been drawn: the app reports no script running (on a
+    first run nothing is stale yet), and no element is left marked stale (an element of the previous run
+    that this one has not redrawn yet, which a locator could otherwise pick up)."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
     expect(page.locator(".stElementContainer[data-stale='true']")).to_have_count(0, timeout=timeout)
 
 

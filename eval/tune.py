@@ -11,9 +11,10 @@ Each question goes once through the bot's own understanding, retrieval and readi
 and the span reader, whose readings are remembered); each parameter set then re-runs only the decide
 and compose stages and the metrics, so a search scores exactly what ``ask`` would answer.
 
-The support model is a logistic regression over the reader's signals of each question's best eligible
-span (``margin``: span score minus its passage's no-answer score; ``score``: the span score), labelled by
-whether the question is answerable, with the two sets weighted equally.
+The support model is a logistic regression over the signals of each question's best eligible span
+(``margin``: span score minus its passage's no-answer score; ``score``: the span score; ``topic``: the share
+of the question's topic words its sentence holds), labelled by whether the question is answerable, with
+the two sets weighted equally. ``--without topic`` fits with that signal left out (weight 0), to measure it.
 """
 
 from __future__ import annotations
@@ -116,9 +117,13 @@ class Prepared:
             if speaker_required(prepared.turn.question, prepared.analysis, params.decide):
                 spans = [a for a in spans if a.speaking]
             best = max(spans, key=lambda a: a.margin, default=None)
-            values = {"margin": best.margin, "score": best.score} if best else {"margin": -20.0, "score": -20.0}
+            values = {"margin": best.margin, "score": best.score, "topic": best.topic} if best else \
+                {"margin": -20.0, "score": -20.0, "topic": 0.0}
             out.append(([values[n] for n in SUPPORT_SIGNALS if n != "intercept"], int(item.answerable)))
         return out
+
+
+DEFAULT_GRID = {"threshold": [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6], "keep_ratio": [0.5, 0.7, 0.85]}
 
 
 def objective(m: dict) -> float:
@@ -130,8 +135,8 @@ def objective(m: dict) -> float:
             + 2 * v("abstention_balanced_accuracy") + v("pass_rate") + v("short_answer_f1"))
 
 
-def fit_support(sets, params: AnswerParams, C: float = 1.0) -> AnswerParams:
-    """Fit the support model on the sets' questions (each set weighted equally)."""
+def fit_support(sets, params: AnswerParams, C: float = 1.0, without: frozenset[str] = frozenset()) -> AnswerParams:
+    """Fit the support model on the sets' questions (each set weighted equally); ``without`` signals weigh 0."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -141,10 +146,12 @@ def fit_support(sets, params: AnswerParams, C: float = 1.0) -> AnswerParams:
         rows += [x for x, _ in sig]
         labels += [y for _, y in sig]
         weights += [1.0 / len(sig)] * len(sig)
-    X, y, w = np.array(rows), np.array(labels), np.array(weights) * len(rows) / len(sets)
-    model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(X, y, sample_weight=w)
     names = [n for n in SUPPORT_SIGNALS if n != "intercept"]
-    support = {"intercept": float(model.intercept_[0]), **{n: float(v) for n, v in zip(names, model.coef_[0])}}
+    keep = [i for i, n in enumerate(names) if n not in without]
+    X, y, w = np.array(rows)[:, keep], np.array(labels), np.array(weights) * len(rows) / len(sets)
+    model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(X, y, sample_weight=w)
+    fitted = dict(zip([names[i] for i in keep], model.coef_[0]))
+    support = {"intercept": float(model.intercept_[0]), **{n: float(fitted.get(n, 0.0)) for n in names}}
     print(f"support model on {len(y)} questions ({int(y.sum())} answerable):",
           ", ".join(f"{k} {v:.4f}" for k, v in support.items()))
     return replace(params, decide=replace(params.decide, support=support))
@@ -181,6 +188,9 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="fit the support model, then search the grid")
     parser.add_argument("--write", action="store_true", help="write the chosen decide values into answering.toml")
     parser.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the fit")
+    parser.add_argument("--without", default="", help="comma-separated support signals to leave out of the fit")
+    parser.add_argument("--compare", default="", help="with --fit: ';'-separated signal sets to leave out, each fitted "
+                        "and searched in turn (e.g. 'topic;score'), to measure what each signal adds")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/qa-bot-tune"))
     parser.add_argument("--grid", type=str, default="", help="JSON: {decide param: [values]} to search")
     parser.add_argument("--evaluate", action="store_true",
@@ -200,10 +210,17 @@ def main() -> None:
         for s in sets:
             print(s.name, json.dumps({k: round(v, 4) for k, v in s.run(base).items() if isinstance(v, float)}))
         return
+    if args.fit and args.compare:
+        for variant in ["", *args.compare.split(";")]:
+            fitted = fit_support(sets, base, C=args.C, without=frozenset(filter(None, variant.split(","))))
+            score, chosen, metrics = search(sets, fitted, json.loads(args.grid) if args.grid else DEFAULT_GRID)[0]
+            print(f"without [{variant}]: objective {score:.3f} at {chosen}; " + "; ".join(
+                f"{n}: " + json.dumps({k: round(v, 3) for k, v in m.items() if isinstance(v, float)}) for n, m in
+                metrics.items()), flush=True)
+        return
     if args.fit:
-        base = fit_support(sets, base, C=args.C)
-    grid = json.loads(args.grid) if args.grid else {"threshold": [0.3, 0.4, 0.5, 0.6, 0.7],
-                                                     "keep_ratio": [0.3, 0.5, 0.7, 0.85]}
+        base = fit_support(sets, base, C=args.C, without=frozenset(filter(None, args.without.split(","))))
+    grid = json.loads(args.grid) if args.grid else DEFAULT_GRID
     results = search(sets, base, grid)
     cols = ["evidence_recall_at_5", "answer_recall", "citation_precision", "short_answer_f1",
             "abstention_accuracy", "false_abstention_rate", "abstention_balanced_accuracy", "right_speaker", "pass_rate"]

@@ -17,7 +17,7 @@ PARAMS_FILE = Path(__file__).resolve().parent / "data" / "answering.toml"
 
 
 #: The signals of the decide stage's support model (:meth:`qa_bot.answering.decide.Decider.probability`).
-SUPPORT_SIGNALS = ("intercept", "margin", "score")
+SUPPORT_SIGNALS = ("intercept", "margin", "score", "topic")
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class DecideParams:
     or missing name is an error, never a silent 0).
     """
 
-    support: dict = field(default_factory=lambda: {"intercept": 0.0, "margin": 1.0, "score": 0.0})
+    support: dict = field(default_factory=lambda: {"intercept": 0.0, "margin": 1.0, "score": 0.0, "topic": 0.0})
     threshold: float = 0.5
     keep_ratio: float = 0.5
     max_spans: int = 8

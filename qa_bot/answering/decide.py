@@ -29,6 +29,7 @@ from qa_bot.answering.read import Reading
 from qa_bot.models import Hit
 from qa_bot.params import DecideParams
 from qa_bot.text.sentences import sentence_spans
+from qa_bot.text.tokens import content_words
 from qa_bot.understanding.analysis import QueryAnalysis
 from qa_bot.understanding.attribution import speakers_of
 
@@ -59,6 +60,7 @@ class AnswerSpan:
         margin: ``score`` minus the passage's no-answer score.
         probability: the calibrated probability that it answers the question.
         speaking: its sentence reports the asked speaker speaking (False when no speaker is asked).
+        topic: the share of the question's topic words its sentence (or the one before) holds.
     """
 
     hit: Hit
@@ -70,6 +72,7 @@ class AnswerSpan:
     margin: float
     probability: float
     speaking: bool = False
+    topic: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,16 @@ class Decision:
     reason: str = ""
 
 
+def topic_share(analysis: QueryAnalysis, sentence: SentenceRef) -> float:
+    """The share of the question's topic words (the asked speaker's name left out) that the sentence or the one
+    before it holds; 1 when the question has none. "What did X say about Y" asks about Y: a span of X's words
+    on something else is a reader's near miss this signal tells apart."""
+    terms = set(analysis.topic_terms) - set(analysis.speaker_tokens)
+    if not terms:
+        return 1.0
+    return len(terms & set(content_words(f"{sentence.previous} {sentence.text}"))) / len(terms)
+
+
 def speaker_required(question: str, analysis: QueryAnalysis, params: DecideParams) -> bool:
     """True when only the asked speaker's words may answer ("what did X say", not "according to X, how ...")."""
     return bool(analysis.speaker_tokens) and params.speaker_required and not _ACCORDING_TO.search(question)
@@ -121,10 +134,10 @@ class Decider:
     def __init__(self, params: DecideParams) -> None:
         self.params = params
 
-    def probability(self, margin: float, score: float) -> float:
-        """The calibrated probability that a span with this margin and score answers the question."""
+    def probability(self, margin: float, score: float, topic: float) -> float:
+        """The calibrated probability that a span answers the question, from its support signals."""
         support = self.params.support
-        z = support["intercept"] + support["margin"] * margin + support["score"] * score
+        z = support["intercept"] + support["margin"] * margin + support["score"] * score + support["topic"] * topic
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     def judge(self, analysis: QueryAnalysis, hits: Sequence[Hit], readings: Sequence[Reading]) -> list[AnswerSpan]:
@@ -141,8 +154,9 @@ class Decider:
                 speaking = bool(analysis.speaker_tokens) and bool(
                     speakers_of(ref.text, ref.previous) & analysis.speaker_tokens)
                 margin = sp.score - reading.no_answer
+                topic = topic_share(analysis, ref)
                 out.append(AnswerSpan(hit, p.text[sp.start:sp.end], base + sp.start, base + sp.end, ref, sp.score,
-                                      margin, self.probability(margin, sp.score), speaking))
+                                      margin, self.probability(margin, sp.score, topic), speaking, topic))
         out.sort(key=lambda a: -a.probability)
         return out
 

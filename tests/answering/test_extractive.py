@@ -48,7 +48,7 @@ def prepared(question: str = QUESTION, hits=HITS, k: int = 2) -> PreparedQuestio
 
 def answerer(reader, **decide) -> ExtractiveAnswerer:
     params = load_params().answer
-    support = {"intercept": 0.0, "margin": 1.0, "score": 0.0}
+    support = {"intercept": 0.0, "margin": 1.0, "score": 0.0, "topic": 0.0}
     return ExtractiveAnswerer(reader, replace(params, decide=replace(params.decide, support=support, **decide)))
 
 
@@ -136,12 +136,13 @@ def test_every_passage_gets_a_verdict_and_answers_means_the_answer_quotes_it():
 
 
 def test_the_support_model_is_checked_by_name_at_load():
-    good = {"answer": {"decide": {"support": {"intercept": -1, "margin": 0.5, "score": 0.1}}}}
-    assert parse_params(good).answer.decide.support == {"intercept": -1.0, "margin": 0.5, "score": 0.1}
-    with pytest.raises(ConfigError, match="lacks the weight 'score'"):
-        parse_params({"answer": {"decide": {"support": {"intercept": 0, "margin": 1}}}})
+    good = {"answer": {"decide": {"support": {"intercept": -1, "margin": 0.5, "score": 0.1, "topic": 1}}}}
+    assert parse_params(good).answer.decide.support == {"intercept": -1.0, "margin": 0.5, "score": 0.1, "topic": 1.0}
+    with pytest.raises(ConfigError, match="lacks the weight 'topic'"):
+        parse_params({"answer": {"decide": {"support": {"intercept": 0, "margin": 1, "score": 0}}}})
     with pytest.raises(ConfigError, match="unknown weight 'reader'"):
-        parse_params({"answer": {"decide": {"support": {"intercept": 0, "margin": 1, "score": 0, "reader": 2}}}})
+        parse_params({"answer": {"decide": {"support": {"intercept": 0, "margin": 1, "score": 0, "topic": 0,
+                                                        "reader": 2}}}})
     with pytest.raises(ConfigError, match="unknown key 'support_threshold'"):
         parse_params({"answer": {"decide": {"support_threshold": 0.4}}})
     with pytest.raises(ConfigError, match=r"unknown table \[extractive\]"):
@@ -151,4 +152,4 @@ def test_the_support_model_is_checked_by_name_at_load():
 def test_the_shipped_parameters_load_and_every_tuned_value_is_in_them():
     params = load_params()
     assert isinstance(params.answer, AnswerParams) and isinstance(params.answer.decide, DecideParams)
-    assert set(params.answer.decide.support) == {"intercept", "margin", "score"}
+    assert set(params.answer.decide.support) == {"intercept", "margin", "score", "topic"}

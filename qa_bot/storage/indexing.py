@@ -25,6 +25,7 @@ from qa_bot.progress import Progress
 from qa_bot.storage.index import ChunkIndex
 from qa_bot.storage.registry import Registry
 from qa_bot.text.sentences import sentence_spans
+from qa_bot.understanding.entities import chunk_mentions
 
 #: ``on_article(article_id, "added" | "updated")``, called as each article is committed.
 OnArticle = Callable[[str, str], None]
@@ -105,8 +106,9 @@ class ArticleIndexer:
             self.embedder, [embedding_text(titles[c.article_id], c.text) for c in chunks],
             [[(s + d, e + d) for s, e in spans] for spans, d in zip(rel_spans, shifts)],
             batch_size=self.settings.embed_batch_size)
+        mentions = chunk_mentions(group, rel_spans)  # named entities and speakers, stored per sentence
         return PreparedGroup(group, {c.id: i for i, c in enumerate(chunks)}, vectors,
-                             {c.id: (rel_spans[i], sentence_vectors[i]) for i, c in enumerate(chunks)})
+                             {c.id: (rel_spans[i], sentence_vectors[i], mentions[i]) for i, c in enumerate(chunks)})
 
     def commit(self, index: ChunkIndex, prepared: PreparedGroup, replacing: set[str],
                on_article: OnArticle | None = None) -> int:

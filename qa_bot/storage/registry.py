@@ -22,7 +22,7 @@ import numpy as np
 from qa_bot.models import Article, Chunk
 
 PENDING, INDEXED = "pending", "indexed"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: chunks.entities (named entities and speakers per sentence)
 ORIGIN_CORPUS, ORIGIN_ADDED = "corpus", "added"
 
 _SCHEMA = """
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE TABLE IF NOT EXISTS chunks (
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE, n INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentences TEXT NOT NULL DEFAULT '[]',
-    vectors BLOB, PRIMARY KEY (article_id, n));
+    vectors BLOB, entities TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (article_id, n));
 CREATE INDEX IF NOT EXISTS articles_state ON articles(state);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5(title, body, tokenize='porter unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS copies (article_id TEXT NOT NULL, copy_id TEXT NOT NULL, outlet TEXT NOT NULL,
@@ -138,7 +138,8 @@ class Registry:
 
         Args:
             items: ``(article, origin, chunks)`` triples.
-            sentences: chunk id -> (sentence spans relative to the chunk, their vectors).
+            sentences: chunk id -> (sentence spans relative to the chunk, their vectors[, each sentence's
+                ``[start, end, label]`` mentions relative to the chunk: :mod:`qa_bot.understanding.entities`]).
         """
         now = time.time()
         sentences = sentences or {}
@@ -154,11 +155,12 @@ class Registry:
                     ),
                 )
                 for c in chunks:
-                    spans, vectors = sentences.get(c.id, ([], None))
+                    spans, vectors, *mentions = sentences.get(c.id, ([], None))
                     cur = self._db.execute(
-                        'INSERT INTO chunks(article_id, n, start, "end", sentences, vectors) VALUES (?,?,?,?,?,?)',
-                        (c.article_id, c.n, c.start, c.end, json.dumps(spans),
-                         None if vectors is None else np.asarray(vectors, dtype=np.float16).tobytes()),
+                        'INSERT INTO chunks(article_id, n, start, "end", sentences, vectors, entities) '
+                        'VALUES (?,?,?,?,?,?,?)', (c.article_id, c.n, c.start, c.end, json.dumps(spans),
+                         None if vectors is None else np.asarray(vectors, dtype=np.float16).tobytes(),
+                         json.dumps(mentions[0] if mentions else [])),
                     )
                     self._db.execute("INSERT INTO chunk_fts(rowid, title, body) VALUES (?,?,?)",
                                      (cur.lastrowid, article.title, c.text))
@@ -310,7 +312,7 @@ class Registry:
         return out
 
     def chunk_details(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict]:
-        """Offsets, sentence spans and sentence vectors of chunks, with their article's metadata and state."""
+        """Offsets, sentence spans, sentence vectors and sentence entities of chunks, with their article's metadata."""
         out: dict[tuple[str, int], dict] = {}
         keys = list(dict.fromkeys(keys))
         with self._lock:
@@ -319,11 +321,12 @@ class Registry:
                 where = " OR ".join("(c.article_id=? AND c.n=?)" for _ in part)
                 rows = self._db.execute(
                     'SELECT c.article_id, c.n, c.start, c."end", c.sentences, c.vectors, a.title, a.outlet, a.url, '
-                    f"a.published, a.state FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
+                    f"a.published, a.state, c.entities FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
                     [v for key in part for v in key],
                 ).fetchall()
-                for aid, n, start, end, sents, vectors, title, outlet, url, published, state in rows:
+                for aid, n, start, end, sents, vectors, title, outlet, url, published, state, ents in rows:
                     out[(aid, n)] = {"start": start, "end": end, "sentences": json.loads(sents),
+                                     "entities": json.loads(ents),
                                      "vectors": vectors, "title": title, "outlet": outlet, "url": url,
                                      "published": published, "state": state}
         return out

@@ -16,12 +16,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from qa_bot.commands import Shell
+from qa_bot.commands.usage import ClickException, PlainUsageCommand as _Command, show_usage_error
 from qa_bot.config import ABLATIONS, Settings
 from qa_bot.errors import QABotError
 from qa_bot.retrieval.filters import Filters
 from qa_bot.news.outlets import outlet_view
-from qa_bot.terminal import (describe_failure, print_outlet_view, print_sources, print_verification, progress_bar,
-                             stream_answer)
+from qa_bot.terminal import (article_heading, describe_failure, print_outlet_view, print_sources, print_verification,
+                             progress_bar, stream_answer)
 
 # Plain help (rich_markup_mode=None): Typer's rich panels print a type tag such as <bool> beside every
 # option, flags and --help included; plain help shows a flag as a flag and a value by its metavar.
@@ -118,7 +119,7 @@ def ingest(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progres
         raise typer.Exit(2)
 
 
-@app.command()
+@app.command(cls=_Command)
 def add(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT", hidden=True, show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
@@ -134,7 +135,7 @@ def add(
     committed = (lambda article_id, what: print(f"{what} {article_id}", flush=True)) if log_added else None
     try:
         bot = _bot(show_progress=not quiet)
-        with progress_bar(err, not quiet) as progress:
+        with progress_bar(err, not quiet, on_demand=True) as progress:  # no idle bar's blank line before errors
             total = bot.add_inputs(inputs, progress, on_article=committed)
     except QABotError as exc:
         _fail(exc)
@@ -152,7 +153,7 @@ def add(
         raise typer.Exit(2)
 
 
-@app.command()
+@app.command(cls=_Command)
 def remove(article_ids: Annotated[list[str], typer.Argument(metavar="ID", hidden=True)]) -> None:
     """Delete articles and every chunk of them from the index.
 
@@ -195,7 +196,7 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-@app.command()
+@app.command(cls=_Command)
 def show(article_id: Annotated[str, typer.Argument(metavar="ID", hidden=True)]) -> None:
     """Print one article's metadata and full text.
 
@@ -206,9 +207,7 @@ def show(article_id: Annotated[str, typer.Argument(metavar="ID", hidden=True)]) 
         record = bot.article(*bot.resolve_ids(article_id))
     except QABotError as exc:
         _fail(exc)
-    a = record.article
-    also = "".join(f"\nalso published by {o or '?'} · {d} · {u}" for o, u, d in bot.also_published(a.id))
-    print(f"{a.title}\n{a.outlet} · {a.published or ''} · {a.url}{also}\n\n{a.text}")
+    print(f"{article_heading(record.article, bot.also_published(record.id))}\n\n{record.article.text}")
 
 
 def _parse_day(value: Optional[str], name: str) -> date | None:
@@ -221,7 +220,7 @@ def _parse_day(value: Optional[str], name: str) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD", param_hint=name) from None
 
 
-@app.command()
+@app.command(cls=_Command)
 def ask(
     question: Annotated[str, typer.Argument(metavar="QUESTION", hidden=True)],
     json_out: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (shape: see README).")] = False,
@@ -355,8 +354,10 @@ def status() -> None:
         _fail(exc)
     s = bot.settings
     stats = bot.stats()
-    out.print(f"data dir:   {s.data_dir}\ncorpus dir: {s.corpus_dir}\nchroma:     "
-              f"{f'{s.chroma_host}:{s.chroma_port}' if s.chroma_host else 'embedded'} ({s.collection})\n"
+    joined = bot.store.joined  # another process (the app) owns the folder and serves its index
+    chroma = f"{s.chroma_host}:{s.chroma_port}" if s.chroma_host else f"served at {joined[0]}:{joined[1]} by the " \
+        "process that has this folder open (the app)" if joined else "embedded"
+    out.print(f"data dir:   {s.data_dir}\ncorpus dir: {s.corpus_dir}\nchroma:     {chroma} ({s.collection})\n"
               f"model:      {s.embed_model}\narticles:   {stats['articles']}\nchunks:     {stats['chunks']}")
 
 
@@ -373,8 +374,13 @@ _register_commands()
 
 def run() -> None:
     """Entry point of the ``qa-bot`` console script: every failure ends as one line and an exit code."""
-    try:
-        app()
+    try:  # not standalone: usage errors come back here (see show_usage_error); exit codes come back returned
+        code = app(standalone_mode=False)
+    except ClickException as exc:
+        sys.exit(show_usage_error(exc))
+    except typer.Abort:
+        err.print("Aborted!")
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
@@ -385,6 +391,7 @@ def run() -> None:
         logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
         err.print(f"[red]error:[/red] {escape(describe_failure(exc))}")
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -77,7 +77,8 @@ class ArticleIndexer:
         total = sum(len(c) for g in groups for _, _, c in g)
         progress(0, total, label)
         for group in groups:
-            done += self.commit(index, self.prepare(group), replacing or set(), on_article)
+            prepared = self.prepare(group, lambda n, before=done: progress(before + n, total, label))
+            done += self.commit(index, prepared, replacing or set(), on_article)
             progress(done, total, label)
         return done
 
@@ -95,20 +96,35 @@ class ArticleIndexer:
             out.append(group)
         return out
 
-    def prepare(self, group: list[tuple[Article, str, list[Chunk]]]) -> PreparedGroup:
-        """Embed a group's chunks and their sentences — the slow part, which needs no lock."""
-        titles = {a.id: a.title for a, _, _ in group}
-        chunks = [c for _, _, cs in group for c in cs]
-        rel_spans = [s for a, _, cs in group for s in chunk_sentence_spans(a.text, cs)]
-        # Chunks are embedded with their article's title in front: shift sentence spans past it.
-        shifts = [len(titles[c.article_id]) + 1 if titles[c.article_id] else 0 for c in chunks]
-        vectors, sentence_vectors = embed_with_spans(
-            self.embedder, [embedding_text(titles[c.article_id], c.text) for c in chunks],
-            [[(s + d, e + d) for s, e in spans] for spans, d in zip(rel_spans, shifts)],
-            batch_size=self.settings.embed_batch_size)
-        mentions = chunk_mentions(group, rel_spans)  # named entities and speakers, stored per sentence
-        return PreparedGroup(group, {c.id: i for i, c in enumerate(chunks)}, vectors,
-                             {c.id: (rel_spans[i], sentence_vectors[i], mentions[i]) for i, c in enumerate(chunks)})
+    def prepare(self, group: list[tuple[Article, str, list[Chunk]]],
+                on_chunks: Callable[[int], None] | None = None) -> PreparedGroup:
+        """Embed a group's chunks and their sentences, and find their entities — the slow part, which needs
+        no lock.
+
+        The group is read a few articles at a time (about ``embed_batch_size`` chunks); ``on_chunks(n)`` is
+        told after each how many of the group's chunks are done, so a progress bar moves within a group.
+        """
+        rows: dict[str, int] = {}
+        sentences: dict[str, tuple] = {}
+        parts: list[np.ndarray] = []
+        for part in _batches(group, max(self.settings.embed_batch_size, 1)):
+            titles = {a.id: a.title for a, _, _ in part}
+            chunks = [c for _, _, cs in part for c in cs]
+            rel_spans = [s for a, _, cs in part for s in chunk_sentence_spans(a.text, cs)]
+            mentions = chunk_mentions(part, rel_spans)  # named entities and speakers, stored per sentence
+            # Chunks are embedded with their article's title in front: shift sentence spans past it.
+            shifts = [len(titles[c.article_id]) + 1 if titles[c.article_id] else 0 for c in chunks]
+            vectors, sentence_vectors = embed_with_spans(
+                self.embedder, [embedding_text(titles[c.article_id], c.text) for c in chunks],
+                [[(s + d, e + d) for s, e in spans] for spans, d in zip(rel_spans, shifts)],
+                batch_size=self.settings.embed_batch_size)
+            for i, c in enumerate(chunks):
+                rows[c.id] = len(rows)
+                sentences[c.id] = (rel_spans[i], sentence_vectors[i], mentions[i])
+            parts.append(vectors)
+            if on_chunks:
+                on_chunks(len(rows))
+        return PreparedGroup(group, rows, np.concatenate(parts) if parts else np.zeros((0, 0), np.float32), sentences)
 
     def commit(self, index: ChunkIndex, prepared: PreparedGroup, replacing: set[str],
                on_article: OnArticle | None = None) -> int:
@@ -155,6 +171,16 @@ class PreparedGroup:
     def n_chunks(self) -> int:
         """Chunks in the group."""
         return sum(len(c) for _, _, c in self.group)
+
+
+def _batches(group: list[tuple[Article, str, list[Chunk]]], size: int) -> list[list[tuple[Article, str, list[Chunk]]]]:
+    """Consecutive runs of the group's articles holding about ``size`` chunks each (whole articles)."""
+    out: list[list[tuple[Article, str, list[Chunk]]]] = [[]]
+    for item in group:
+        if out[-1] and sum(len(c) for _, _, c in out[-1]) + len(item[2]) > size:
+            out.append([])
+        out[-1].append(item)
+    return [b for b in out if b]
 
 
 def chunk_sentence_spans(text: str, chunks: list[Chunk]) -> list[list[tuple[int, int]]]:

@@ -252,7 +252,7 @@ class Store:
         total, done = sum(len(c) for g in groups for _, _, c in g), 0
         progress(0, total, "Embedding chunks")
         for group in groups:
-            prepared = self._indexer.prepare(group)
+            prepared = self._indexer.prepare(group, lambda n, at=done: progress(at + n, total, "Embedding chunks"))
             with self._writing(f"add {plural(len(group), 'article')}"):
                 known = self.registry.origins()  # read under the lock: a write that waited sees the one before it
                 still = classify([a for a, _, _ in group], origin, known, report)

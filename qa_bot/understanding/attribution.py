@@ -59,6 +59,9 @@ SPEECH_LEMMAS = frozenset("""say tell add argue describe call urge stress note i
     remark emphasise emphasize express voice propose suggest reply answer declare explain hail praise question
     dismiss reject welcome characterise characterize predict claim criticise criticize announce acknowledge
     confirm reiterate underline observe comment mention vow assure convey speak state write interpret""".split())
+#: Nouns for something said, which a question may ask for ("What remark did Kim make?").
+STATEMENT_NOUNS = frozenset("""remark remarks comment comments statement statements promise pledge message
+    metaphor joke quip words warning claim view views position stance reaction response answer""".split())
 #: Speech words a singular subject takes as a verb ("Kim said", "Kim stresses"): inflected forms, not the
 #: nouns of a stated view ("stance") nor bare forms ("say").
 INFLECTED_SPEECH = frozenset(w for w in SPEECH_WORDS if w not in ("views", "position", "stance", "reaction") and (

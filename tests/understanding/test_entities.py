@@ -109,3 +109,23 @@ def test_an_older_registry_is_migrated_and_its_articles_re_indexed(tmp_path):
         assert "entities" in [row[1] for row in registry._db.execute("PRAGMA table_info(chunks)")]
     finally:
         registry.close()
+
+
+@pytest.mark.parametrize("question, speaker", [
+    ("What remark did Ana Silva make about the ferry?", "Ana Silva"),  # no speech verb for the patterns
+    ("What promise did Tomas Reyes give the dock workers?", "Tomas Reyes"),
+    ("How did the union characterise Ana Silva's approach?", ""),  # a possessive is not the one speaking
+    ("What dishes were served at the dinner for Ana Silva?", ""),  # not a question about words: not parsed
+    ("What did Ana Silva say about the ferry?", "Ana Silva"),  # the patterns' own answer
+])
+def test_a_question_about_someone_s_words_names_its_subject(question, speaker):
+    from qa_bot.understanding.analysis import analyse
+
+    assert analyse(question).speaker == speaker
+
+
+def test_an_outlet_the_question_names_is_never_the_asked_speaker():
+    from qa_bot.understanding.analysis import parsed_speaker
+
+    assert parsed_speaker("What comment did Mara Quint make?") == "Mara Quint"
+    assert parsed_speaker("What comment did Mara Quint make?", ("Mara Quint Weekly",)) == ""

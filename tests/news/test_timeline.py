@@ -164,3 +164,24 @@ def test_cli_timeline_opens_with_the_story_and_no_event_opens_with_a_bare_pronou
         "9 January 2026")
     events = [line.strip() for i, line in enumerate(lines) if i and lines[i - 1][0].isdigit()]
     assert events and not any(e.split()[0] in ("They", "He", "She", "It") for e in events)
+
+
+@pytest.mark.slow
+def test_on_the_bundled_corpus_the_timeline_opens_in_the_coverage_window_with_no_bare_pronoun(tmp_path):
+    from pathlib import Path
+
+    from qa_bot.config import Settings
+    from qa_bot.understanding.attribution import opens_with_pronoun
+
+    corpus = Path(__file__).resolve().parents[2] / "corpus"
+    bot = QABot(Settings(data_dir=tmp_path / "data", corpus_dir=corpus, lock_timeout_s=0.2), embedder=HashEmbedder())
+    try:
+        assert not bot.ingest().errors
+        timeline = build_timeline(bot)
+    finally:
+        bot.close()
+    assert timeline.story and timeline.background  # the 1930s history is folded, not opening the story
+    assert all(timeline.window[0] <= e.date for e in timeline.story)
+    assert all(e.date < timeline.window[0] for e in timeline.background)
+    leaning = [e for e in timeline.events if opens_with_pronoun(e.sentence)]
+    assert leaning and all(e.context and not opens_with_pronoun(e.context) for e in leaning)

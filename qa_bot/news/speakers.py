@@ -10,7 +10,8 @@ the object of "according to"). Here, article by article, each sentence's speaker
   that is an outlet of the index, never counts; nor does a bare common noun ("his office announced").
 * **Roles.** "The national security adviser said" is the person the article names with that role,
   the one named most recently before the sentence.
-* **Pronouns.** "He added ..." continues the previous sentence's speaker.
+* **Pronouns.** "He added ..." continues the previous sentence's speaker; "Lee ... he asked" is the person
+  the sentence names before the pronoun.
 * **Full names.** A short form ("Kim") is the fullest person's name in the article that holds it,
   the one named most recently when there are two; an article that never completes it borrows the
   corpus's full name when exactly one person fits. A capitalised word the article also writes in
@@ -105,8 +106,11 @@ def article_speakers(text: str, sentences: list[Candidate], mentions: list[Menti
         if not is_instruction(cand.text):
             for i, m in enumerate(m for m in mentions if m.label == SPEAKER and cand.start <= m.start < cand.end):
                 if text[m.start:m.end].lower() in _PRONOUNS:
-                    # "He added ...": the previous sentence's speaker; later in a sentence, its own speaker
-                    found = last if i == 0 else None
+                    # "Kim asked ..., and he said": the sentence's speaker already; "Kim himself has pressed the
+                    # point: he asked": the person named before it; "He added ...": the previous speaker
+                    before = [p for p in people if cand.start <= p[0] < m.start]
+                    found = None if said else _resolve(named, before[-1][2], m.start, preferred) if before else \
+                        last if i == 0 else None
                 else:
                     found = _speaker(text, m, people, named, roles, not_people, common, outlets, preferred)
                 if found is not None and found not in said:

@@ -73,3 +73,12 @@ def test_on_the_bundled_corpus_said_list_names_people_only(tmp_path):
     assert not [n for n in listed if name_tokens(n) <= place_words]
     labelled = json.loads((ROOT / "eval" / "speakers_people.json").read_text())
     assert set(listed) == set(labelled["people"])
+
+
+def test_a_pronoun_after_a_named_person_is_that_person_not_the_previous_speaker(bot):
+    text = ("Harbour Minister Ana Silva said the ferry would run again in March. Tomas Reyes has pressed the point "
+            "before: at the spring summit, he asked the city to repair the quay.")
+    assert not bot.add_text(text, title="Quay", outlet="Harbour Post", published=date(2026, 1, 5)).errors
+    pressed = "Tomas Reyes has pressed the point before: at the spring summit, he asked the city to repair the quay."
+    assert [s.text for s in statements(bot, "Tomas Reyes").statements] == [pressed]
+    assert pressed not in [s.text for s in statements(bot, "Ana Silva").statements]

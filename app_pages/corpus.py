@@ -90,7 +90,7 @@ with tabs[PASTE], st.form(f"paste-{gen[PASTE]}"):
     c1, c2 = st.columns(2)
     title = c1.text_input("Title", placeholder="First line of the text if empty")
     outlet = c2.text_input("Outlet")
-    published = c1.date_input("Published", value=None)
+    published = c1.date_input("Published", value=None, format="YYYY-MM-DD")  # the app's one date format
     author = c2.text_input("Author")
     url = st.text_input("URL (optional)", placeholder="https://…")
     if st.form_submit_button("Add text", type="primary"):
@@ -125,10 +125,11 @@ if not rows:
             "build the index from the bundled coverage on the chat page.")
 else:
     st.dataframe(rows, hide_index=True, width="stretch", column_order=(
-        "title", "outlet", "published", "chunks", "source", "url", "id"), column_config={
+        "title", "outlet", "published", "author", "chunks", "source", "url", "id"), column_config={
         "title": st.column_config.TextColumn("Title", width="large"),
         "outlet": st.column_config.TextColumn("Outlet"),
-        "published": st.column_config.DateColumn("Date"),
+        "published": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+        "author": st.column_config.TextColumn("Author"),
         "chunks": st.column_config.NumberColumn("Chunks", help="Passages the article is split into"),
         "source": st.column_config.TextColumn("Source", help="Corpus file, upload, pasted text or web page"),
         "url": st.column_config.LinkColumn("URL"),
@@ -142,8 +143,8 @@ else:
         article = record.article
         with st.container(border=True):
             st.markdown(f"#### {escape_markdown(article.title or 'Untitled')}")
-            meta = [escape_markdown(b) for b in (article.outlet, article.published and
-                                                     article.published.isoformat(), article.author) if b]
+            meta = [escape_markdown(b) for b in (article.outlet, article.published and article.published.isoformat(),
+                                                 article.author and f"by {article.author}") if b]
             meta.append(plural(record.n_chunks, "passage"))
             meta.append(markdown_link("original", article.url) if safe_url(article.url) else "")
             st.caption(" · ".join(m for m in meta if m) + f"  \nid {escape_markdown(article.id)} · source: "

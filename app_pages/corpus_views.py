@@ -13,7 +13,7 @@ def article_rows(records: Iterable, query: str = "") -> list[dict]:
     rows = []
     for r in records:
         a = r.article
-        row = {"title": a.title, "outlet": a.outlet, "published": a.published, "chunks": r.n_chunks,
+        row = {"title": a.title, "outlet": a.outlet, "published": a.published, "author": a.author, "chunks": r.n_chunks,
                "source": a.source or r.origin, "origin": r.origin, "url": safe_url(a.url), "id": a.id}
         if not q or any(q in str(v).lower() for v in (a.title, a.outlet, a.id, a.source, a.url, a.author)):
             rows.append(row)

@@ -9,6 +9,9 @@ from app_pages.markdown import escape_markdown, highlight_markdown, markdown_lin
 from qa_bot.models import Answer, Citation, Hit
 
 
+_EDGE_PUNCTUATION = " .,;:!?\"'\u201c\u201d\u2018\u2019()"
+
+
 @dataclass(frozen=True)
 class Snippet:
     """Text with one highlighted span: ``text[start:end]`` is the quote."""
@@ -25,6 +28,10 @@ class Snippet:
         body = highlight_markdown(self.text, self.start, self.end)
         if self.focus and self.start <= self.focus[0] < self.focus[1] <= self.end:
             fs, fe = self.focus
+            # punctuation alone between the focus and the quote's edge goes with the focus: a full stop
+            # highlighted on its own after "15 MOUs" floats by itself
+            fs = self.start if not self.text[self.start:fs].strip(_EDGE_PUNCTUATION) else fs
+            fe = self.end if not self.text[fe:self.end].strip(_EDGE_PUNCTUATION) else fe
             body = (highlight_markdown(self.text[:fs], self.start, fs)
                     + highlight_markdown(self.text[fs:fe], 0, fe - fs, color="orange")
                     + highlight_markdown(self.text[fe:], 0, self.end - fe))
@@ -101,9 +108,15 @@ def citation_views(answer: Answer, context: int = 240) -> list[SourceView]:
 
 
 def disagreement_markdown(answer: Answer) -> list[str]:
-    """One safe Markdown block per disagreement: what differs, then each value with its citations."""
+    """One safe Markdown block per disagreement: what differs, then each value with its citations.
+
+    A disagreement the answer's own text already states (one of its sentences names every value, as the
+    extractive answer's "Outlets differ: ..." does) gets no block: it is said once.
+    """
     blocks = []
     for d in answer.disagreements:
+        if any(all(v.value in s.text for v in d.values) for s in answer.sentences):
+            continue
         lines = [f"**Sources differ on {escape_markdown(d.about or 'this figure')}:**"]
         for v in d.values:
             lines.append(f"- {escape_markdown(v.value)} " + " ".join(f"\\[{n}\\]" for n in v.citations))

@@ -12,8 +12,8 @@ import streamlit as st
 
 from app_pages.common import article_dialog, get_bot, show_error
 from app_pages.markdown import escape_markdown
-from app_pages.timeline_views import (citation_markdown, day_groups, event_markdown, heading_markdown, range_error,
-                                      sources_label, summary_text)
+from app_pages.timeline_views import (background_label, citation_markdown, day_groups, event_markdown, heading_markdown,
+                                      range_error, sources_label, summary_text)
 from qa_bot.errors import QABotError
 from qa_bot.news.timeline import build_timeline
 
@@ -50,17 +50,28 @@ if state.get("timeline_key") != key:
         st.stop()
 timeline = state["timeline"]
 
+
+
+def show_events(events, prefix: str) -> None:
+    """Date headings and event cards, each with its sources and an "Open the full article" button."""
+    for g, (label, granularity, group) in enumerate(day_groups(events)):
+        st.subheader(heading_markdown(label, granularity), anchor=False)
+        for i, event in enumerate(group):
+            with st.container(border=True):
+                st.markdown(event_markdown(event))
+                with st.expander(sources_label(event)):
+                    for c in event.citations:
+                        st.markdown(citation_markdown(c))
+                        if st.button("Open the full article", key=f"{prefix}-open-{g}-{i}-{c.n}",
+                                     icon=":material/article:", type="tertiary"):
+                            article_dialog(c.article_id, c.start, c.end)
+
+
 st.markdown(summary_text(timeline))
-for g, (label, granularity, events) in enumerate(day_groups(timeline.events)):
-    st.subheader(heading_markdown(label, granularity), anchor=False)
-    for i, event in enumerate(events):
-        with st.container(border=True):
-            st.markdown(event_markdown(event))
-            with st.expander(sources_label(event)):
-                for c in event.citations:
-                    st.markdown(citation_markdown(c))
-                    if st.button("Open the full article", key=f"tl-open-{g}-{i}-{c.n}", icon=":material/article:",
-                                 type="tertiary"):
-                        article_dialog(c.article_id, c.start, c.end)
+# The story's own window first; what happened before it (the history behind the story) folded below.
+show_events(timeline.story or timeline.events, "tl")
+if timeline.story and timeline.background:
+    with st.expander(background_label(timeline), icon=":material/history:"):
+        show_events(timeline.background, "tl-bg")
 if not timeline.events and bot.is_empty():
     st.info(escape_markdown("The index is empty: add articles on the Corpus page first."), icon=":material/info:")

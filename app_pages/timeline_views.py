@@ -35,9 +35,18 @@ def heading_markdown(label: str, granularity: str) -> str:
 
 
 def event_markdown(event) -> str:
-    """The event's sentence, escaped, with a ``[n]`` marker per citation."""
+    """The event's sentence, escaped, with a ``[n]`` marker per citation; a sentence opening with a pronoun
+    comes after the sentence it depends on, in gray (context, not part of the quote)."""
     markers = "".join(f"\\[{c.n}\\]" for c in event.citations)
-    return f"{escape_markdown(event.sentence)} **{markers}**"
+    context = f":gray[{escape_markdown(event.context)}] " if event.context else ""
+    return f"{context}{escape_markdown(event.sentence)} **{markers}**"
+
+
+def background_label(timeline) -> str:
+    """The expander label of the events before the story's window (plain text)."""
+    first = timeline.window[0] if timeline.window else None
+    before = f" before {first.day} {first:%B %Y}" if first else ""
+    return f"Earlier background: {plural(len(timeline.background), 'event')}{before}"
 
 
 
@@ -51,10 +60,14 @@ def summary_text(timeline) -> str:
         what = f" about “{timeline.topic}”" if timeline.topic else ""
         return escape_markdown(f"No dated events{what} in this range. Try a broader topic or a wider range.")
     about = f" about “{timeline.topic}”" if timeline.topic else ""
-    first, last = events[0].label, events[-1].label
+    shown = timeline.story or events
+    first, last = shown[0].label, shown[-1].label
     span = first if first == last else f"{first} to {last}"
     sources = {c.article_id for e in events for c in e.citations}
-    return escape_markdown(f"{plural(len(events), 'event')}{about}, {span}, from {plural(len(sources), 'article')}.")
+    folded = len(events) - len(shown)
+    earlier = f" (and {plural(folded, 'earlier background event')})" if folded else ""
+    return escape_markdown(f"{plural(len(shown), 'event')}{about}, {span}{earlier}, from "
+                           f"{plural(len(sources), 'article')}.")
 
 
 def range_error(since: date | None, until: date | None) -> str | None:

@@ -113,7 +113,7 @@ class Prepared:
         out = []
         for item, prepared in zip(self.items, self.prepared):
             judged = answerer.judge(prepared)
-            spans = answerer.decider.judge(prepared.analysis, judged.hits, judged.readings)
+            spans = answerer.decider.judge(prepared.analysis, judged.hits, judged.readings, prepared.turn.carried_terms)
             if speaker_required(prepared.turn.question, prepared.analysis, params.decide):
                 spans = [a for a in spans if a.speaking]
             best = max(spans, key=lambda a: a.margin, default=None)

@@ -12,17 +12,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from qa_bot.answering import ExtractiveAnswerer, PreparedQuestion
+from qa_bot.answering import PreparedQuestion
 from qa_bot.understanding.condense import Condensed, condense, normalize_history
 from qa_bot.config import Settings
 from qa_bot.documents import Documents
 from qa_bot.embeddings import Embedder
-from qa_bot.inference.choice import embedder_for, make_reader
+from qa_bot.inference.choice import embedder_for, make_answerer
 from qa_bot.inference.loading import BackgroundLoad
 from qa_bot.errors import InputError, LoaderError, QABotError
 from qa_bot.ingest.article import check_unicode
 from qa_bot.models import Answer, Hit
-from qa_bot.params import AnswerParams, Params, load_params
+from qa_bot.params import Params, load_params
 from qa_bot.understanding.analysis import analyse
 from qa_bot.retrieval.filters import Filters
 from qa_bot.retrieval.langchain import make_langchain_retriever
@@ -368,28 +368,6 @@ class QABot(Documents):
         from qa_bot.answering.langchain import reader_compressor_class
 
         return reader_compressor_class()(self, top_n=top_n, min_score=min_score)
-
-
-def make_answerer(settings: Settings, params: AnswerParams) -> ExtractiveAnswerer:
-    """The extractive answerer the settings describe, ablations applied as stages left out or swapped.
-
-    The reader is :func:`qa_bot.inference.choice.make_reader`'s (the trained span reader, or for
-    ``QA_BOT_READER=false`` / ``--ablate reader`` the model-free word-overlap reader).
-    ``rerank``: only the ``k`` passages shown are read. ``abstention``: decide never abstains.
-    ``speaker``: "what did X say" may be answered by anyone's words.
-    """
-    read, decide, compose_ = params.read, params.decide, params.compose
-    if settings.ablated("rerank"):
-        read = replace(read, pool=0, passages=0)
-    if settings.support_threshold is not None:
-        decide = replace(decide, threshold=settings.support_threshold)
-    if settings.ablated("abstention"):
-        decide = replace(decide, threshold=0.0)
-    if settings.ablated("speaker"):
-        decide = replace(decide, speaker_required=False)
-    if settings.answer_sentences is not None:
-        compose_ = replace(compose_, max_sentences=settings.answer_sentences)
-    return ExtractiveAnswerer(make_reader(settings), AnswerParams(read, decide, compose_))
 
 
 def _pieces(text: str) -> Iterator[str]:

@@ -15,12 +15,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from qa_bot.commands import Shell
+from qa_bot.commands.usage import ClickException, PlainUsageCommand as _Command, show_usage_error
 from qa_bot.config import ABLATIONS, Settings
 from qa_bot.errors import QABotError
 from qa_bot.retrieval.filters import Filters
 from qa_bot.news.outlets import outlet_view
-from qa_bot.terminal import (describe_failure, parse_day, print_outlet_view, print_sources, print_verification,
-                             progress_bar, report_errors, stream_answer)
+from qa_bot.terminal import (article_heading, describe_failure, parse_day, print_outlet_view, print_sources,
+                             print_verification, progress_bar, report_errors, stream_answer)
 
 # Plain help (rich_markup_mode=None): Typer's rich panels print a type tag such as <bool> beside every
 # option, flags and --help included; plain help shows a flag as a flag and a value by its metavar.
@@ -105,7 +106,7 @@ def ingest(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progres
         raise typer.Exit(2)
 
 
-@app.command()
+@app.command(cls=_Command)
 def add(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT", hidden=True, show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
@@ -121,7 +122,7 @@ def add(
     committed = (lambda article_id, what: print(f"{what} {article_id}", flush=True)) if log_added else None
     try:
         bot = _bot(show_progress=not quiet)
-        with progress_bar(err, not quiet) as progress:
+        with progress_bar(err, not quiet, on_demand=True) as progress:  # no idle bar's blank line before errors
             total = bot.add_inputs(inputs, progress, on_article=committed)
     except QABotError as exc:
         _fail(exc)
@@ -139,7 +140,7 @@ def add(
         raise typer.Exit(2)
 
 
-@app.command()
+@app.command(cls=_Command)
 def remove(article_ids: Annotated[list[str], typer.Argument(metavar="ID", hidden=True)]) -> None:
     """Delete articles and every chunk of them from the index.
 
@@ -182,7 +183,7 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-@app.command()
+@app.command(cls=_Command)
 def show(article_id: Annotated[str, typer.Argument(metavar="ID", hidden=True)]) -> None:
     """Print one article's metadata and full text.
 
@@ -193,12 +194,10 @@ def show(article_id: Annotated[str, typer.Argument(metavar="ID", hidden=True)]) 
         record = bot.article(*bot.resolve_ids(article_id))
     except QABotError as exc:
         _fail(exc)
-    a = record.article
-    also = "".join(f"\nalso published by {o or '?'} · {d} · {u}" for o, u, d in bot.also_published(a.id))
-    print(f"{a.title}\n{a.outlet} · {a.published or ''} · {a.url}{also}\n\n{a.text}")
+    print(f"{article_heading(record.article, bot.also_published(record.id))}\n\n{record.article.text}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def ask(
     question: Annotated[str, typer.Argument(metavar="QUESTION", hidden=True)],
     json_out: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (shape: see README).")] = False,
@@ -331,8 +330,10 @@ def status() -> None:
     except QABotError as exc:
         _fail(exc)
     s, stats = bot.settings, bot.stats()
-    out.print(f"data dir:   {s.data_dir}\ncorpus dir: {s.corpus_dir}\nchroma:     "
-              f"{f'{s.chroma_host}:{s.chroma_port}' if s.chroma_host else 'embedded'} ({s.collection})\n"
+    joined = bot.store.joined  # another process (the app, `qa-bot serve`) owns the folder and serves its index
+    chroma = f"{s.chroma_host}:{s.chroma_port}" if s.chroma_host else f"served at {joined.host}:{joined.port} by " \
+        "the process that has this folder open (the app or `qa-bot serve`)" if joined else "embedded"
+    out.print(f"data dir:   {s.data_dir}\ncorpus dir: {s.corpus_dir}\nchroma:     {chroma} ({s.collection})\n"
               f"model:      {s.embed_model} ({bot.embedder.name})\narticles:   {stats['articles']}\nchunks:     {stats['chunks']}")
 
 
@@ -349,8 +350,13 @@ _register_commands()
 
 def run() -> None:
     """Entry point of the ``qa-bot`` console script: every failure ends as one line and an exit code."""
-    try:
-        app()
+    try:  # not standalone: usage errors come back here (see show_usage_error); exit codes come back returned
+        code = app(standalone_mode=False)
+    except ClickException as exc:
+        sys.exit(show_usage_error(exc))
+    except typer.Abort:
+        err.print("Aborted!")
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
@@ -361,6 +367,7 @@ def run() -> None:
         logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
         err.print(f"[red]error:[/red] {escape(describe_failure(exc))}")
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -318,7 +318,8 @@ class Documents:
             The full ids, in order, each once.
 
         Raises:
-            NotFoundError: no article has this id or an id starting with it; it is named.
+            NotFoundError: no article has this id or an id starting with it (or it is shorter than
+                :data:`MIN_ID_PREFIX` characters and no whole id: the message asks for more); it is named.
             AmbiguousIdError: several ids start with it; its ``candidates`` describe each, one line each.
         """
         return list(dict.fromkeys(self._resolve_id(i.strip()) for i in ids_or_prefixes))
@@ -328,7 +329,8 @@ class Documents:
             return self.store.article(wanted).id
         except NotFoundError:
             if len(wanted) < MIN_ID_PREFIX:
-                raise
+                raise NotFoundError(f"{wanted!r} is too short to pick an article: give its whole id or at least "
+                                 f"{MIN_ID_PREFIX} characters of it (`qa-bot list` shows the ids)") from None
             matches = [r for r in self.store.articles() if r.id.startswith(wanted)]
             if not matches:
                 raise

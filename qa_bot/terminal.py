@@ -75,6 +75,15 @@ def article_record(record: ArticleRecord) -> dict:
             "chunks": record.n_chunks, "origin": record.origin, "source": a.source}
 
 
+def article_heading(article, copies: Iterable[tuple[str, str, str]] = ()) -> str:
+    """The title and byline ``qa-bot show`` prints: outlet · date · by author · url (only the parts the
+    article has, so no separator dangles), then one line per ``(outlet, url, published)`` copy."""
+    parts = (article.outlet, article.published, f"by {article.author}" if article.author else "", article.url)
+    lines = [article.title, " · ".join(str(p) for p in parts if p)]
+    lines += [f"also published by {' · '.join(p for p in (o or '?', d, u) if p)}" for o, u, d in copies]
+    return "\n".join(line for line in lines if line)
+
+
 def tsv_line(record: ArticleRecord) -> str:
     """One article as a tab-separated line of :data:`TSV_FIELDS`, for ``cut``, ``grep`` and ``awk``.
 

@@ -210,10 +210,11 @@ def test_an_ambiguous_or_too_short_id_start_is_refused(run, tmp_path):
         assert any("Alpine memo" in line for line in candidates)
     assert len(json.loads(run("list", "--json").stdout)) == 2  # the refused remove deleted nothing
     assert run("show", "memo-alph").stdout.startswith("Alpha memo")
-    for unknown in ("mem", "zzzz"):  # under 4 characters, an id start is not looked up
-        result = run("show", unknown)
-        assert result.exit_code == 3 and f"no article with id '{unknown}'" in result.stderr
-        assert "qa-bot list" in result.stderr
+    short = run("show", "mem")  # under 4 characters, an id start is not looked up: the user is asked for more
+    assert short.exit_code == 3 and "'mem' is too short to pick an article" in short.stderr
+    unknown = run("show", "zzzz")
+    assert unknown.exit_code == 3 and "no article with id 'zzzz'" in unknown.stderr
+    assert "qa-bot list" in short.stderr and "qa-bot list" in unknown.stderr
 
 
 # --- help text ------------------------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def select(cands: list[Candidate], scores: np.ndarray, spans: dict[int, tuple[in
         at = cands[lead].text.find(leader.value)
         sel.short = (lead, at, at + len(leader.value)) if at >= 0 else None
         sel.alternatives = tuple(dict.fromkeys(r.value for r in sel.readings if r.key != leader.key))
-    elif lead is not None and lead in spans:
+    elif lead is not None and lead in spans and _shorter(cands[lead].text, *spans[lead]):
         sel.short = (lead, *spans[lead])
     if lead is None:  # every good sentence leans on the one before it: quote the pair
         ante = _antecedent(cands, order[0])
@@ -161,6 +161,11 @@ def select(cands: list[Candidate], scores: np.ndarray, spans: dict[int, tuple[in
             continue
         sel.claims.append([i])
     return sel
+
+
+def _shorter(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` is less than the whole sentence (a short answer that is the sentence adds nothing)."""
+    return bool(text[:start].strip(" \"'\u201c\u201d")) or bool(text[end:].strip(" .!?\"'\u201c\u201d"))
 
 
 def _merge(cands: list[Candidate], claims: list[list[int]], i: int, params: ComposeParams) -> bool:

@@ -109,11 +109,12 @@ class Decision:
     reason: str = ""
 
 
-def topic_share(analysis: QueryAnalysis, sentence: SentenceRef) -> float:
-    """The share of the question's topic words (the asked speaker's name left out) that the sentence or the one
-    before it holds; 1 when the question has none. "What did X say about Y" asks about Y: a span of X's words
-    on something else is a reader's near miss this signal tells apart."""
-    terms = set(analysis.topic_terms) - set(analysis.speaker_tokens)
+def topic_share(analysis: QueryAnalysis, sentence: SentenceRef, carried: Sequence[str] = ()) -> float:
+    """The share of the question's topic words (the asked speaker's name and the words a follow-up carried from
+    earlier turns left out) that the sentence or the one before it holds; 1 when the question has none.
+    "What did X say about Y" asks about Y: a span of X's words on something else is a reader's near miss
+    this signal tells apart."""
+    terms = set(analysis.topic_terms) - set(analysis.speaker_tokens) - set(carried)
     if not terms:
         return 1.0
     return len(terms & set(content_words(f"{sentence.previous} {sentence.text}"))) / len(terms)
@@ -140,30 +141,34 @@ class Decider:
         z = support["intercept"] + support["margin"] * margin + support["score"] * score + support["topic"] * topic
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
-    def judge(self, analysis: QueryAnalysis, hits: Sequence[Hit], readings: Sequence[Reading]) -> list[AnswerSpan]:
-        """Every proposed span with its sentence, probability and speaker verdict, best first."""
+    def judge(self, analysis: QueryAnalysis, hits: Sequence[Hit], readings: Sequence[Reading],
+              carried: Sequence[str] = ()) -> list[AnswerSpan]:
+        """Every proposed span with its sentence, probability and speaker verdict, best first (``carried``: the
+        words a follow-up took from earlier turns)."""
         out: list[AnswerSpan] = []
         for hit, reading in zip(hits, readings):
             p = reading.passage
             base = p.offset
             sents = sentence_spans(p.text)
             for sp in reading.spans:
+                if sp.start < p.focus[0] or sp.end > p.focus[1]:
+                    continue  # the neighbouring sentences are context: a passage answers with its own words
                 ref = _sentence_of(p.text, sents, sp.start, sp.end, base)
                 if ref is None or ref.text.rstrip('"\'\u201d').endswith("?"):
                     continue  # a question the writer asks never answers anything
                 speaking = bool(analysis.speaker_tokens) and bool(
                     speakers_of(ref.text, ref.previous) & analysis.speaker_tokens)
                 margin = sp.score - reading.no_answer
-                topic = topic_share(analysis, ref)
+                topic = topic_share(analysis, ref, carried)
                 out.append(AnswerSpan(hit, p.text[sp.start:sp.end], base + sp.start, base + sp.end, ref, sp.score,
                                       margin, self.probability(margin, sp.score, topic), speaking, topic))
         out.sort(key=lambda a: -a.probability)
         return out
 
-    def run(self, question: str, analysis: QueryAnalysis, hits: Sequence[Hit],
-            readings: Sequence[Reading]) -> Decision:
+    def run(self, question: str, analysis: QueryAnalysis, hits: Sequence[Hit], readings: Sequence[Reading],
+            carried: Sequence[str] = ()) -> Decision:
         """Decide the answer from the readings of ``hits`` (one reading per hit, in the same order)."""
-        spans = self.judge(analysis, hits, readings)
+        spans = self.judge(analysis, hits, readings, carried)
         required = speaker_required(question, analysis, self.params)
         eligible = [a for a in spans if a.speaking] if required else spans
         support = eligible[0].probability if eligible else 0.0

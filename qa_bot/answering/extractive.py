@@ -143,7 +143,8 @@ class ExtractiveAnswerer:
         if readings is None:
             readings = self.reader.run(prepared.turn.question, passages_of(hits, prepared.texts))
         t1 = time.perf_counter()
-        decision = self.decider.run(prepared.turn.question, prepared.analysis, hits, readings)
+        decision = self.decider.run(prepared.turn.question, prepared.analysis, hits, readings,
+                                    prepared.turn.carried_terms)
         t2 = time.perf_counter()
         return Judged(tuple(hits), tuple(readings), decision, {"read": (t1 - t0) * 1e3, "decide": (t2 - t1) * 1e3})
 

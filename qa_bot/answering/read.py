@@ -267,13 +267,11 @@ class Reader(Protocol):
 class LexicalReader:
     """A model-free stand-in for the span reader: each sentence is a span, scored by the question's words in it.
 
-    A sentence's score is the share of the question's content words it holds (rarer words within the
-    passages weigh more), scaled to the trained reader's logit range; "no answer" scores half of that
-    range. For tests and as the reader left out of an ablation; it cannot tell answering from
-    mentioning, which is what the trained reader is for.
+    A sentence's share of the question's content words (rarer words within the passages weigh more) is
+    mapped onto the trained reader's logit range: a span scores 4 to 12 and "no answer" 8 down to 4 as
+    the passage's best share goes from none to all. For tests and as the reader left out of an ablation;
+    it cannot tell answering from mentioning, which is what the trained reader is for.
     """
-
-    SCALE = 8.0
 
     def warm_up(self) -> None:
         """Nothing to load."""
@@ -290,7 +288,8 @@ class LexicalReader:
         total = sum(weight.values()) or 1.0
         out = []
         for p, sents in zip(passages, per_passage):
-            spans = [Span(s, e, self.SCALE * sum(weight[t] for t in terms & b) / total) for s, e, b in sents]
-            spans.sort(key=lambda sp: -sp.score)
-            out.append(Reading(p, tuple(spans[:5]), self.SCALE / 2))
+            shares = [(s, e, sum(weight[t] for t in terms & b) / total) for s, e, b in sents]
+            spans = sorted((Span(s, e, 4.0 + 8.0 * share) for s, e, share in shares), key=lambda sp: -sp.score)
+            best = max((share for _, _, share in shares), default=0.0)
+            out.append(Reading(p, tuple(spans[:5]), 8.0 - 4.0 * best))
         return out

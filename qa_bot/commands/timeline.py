@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from qa_bot.errors import InputError, QABotError
+from qa_bot.text.plural import plural
 
 
 def register(app, shell) -> None:
@@ -26,7 +27,8 @@ def register(app, shell) -> None:
     ) -> None:
         """The story's events in the order they happened, each cited.
 
-        With TOPIC, only the events about it ("qa-bot timeline 'trade talks'").
+        With TOPIC, only the events about it ("qa-bot timeline 'trade talks'"). Events from before the
+        story's own window (its publication dates, give or take a few days) follow under "Earlier background".
 
         Dates are read from the sentences themselves ("on Monday", "last November") against each
         article's publication date; one event reported by several outlets is shown once, citing them all.
@@ -51,14 +53,28 @@ def register(app, shell) -> None:
                             + (" in that date range" if start or end else "")
                             + ". Try a broader topic or range; `qa-bot list` shows what is indexed.")
             return
-        for event in result.events:
-            markers = "".join(f"[{c.n}]" for c in event.citations)
-            shell.out.print(f"[bold]{escape(event.label)}[/bold]")
-            shell.out.print(f"  {escape(event.sentence)} {escape(markers)}")
-            for c in event.citations:
-                shell.out.print(f"    {escape(f'[{c.n}]')} {escape(c.outlet or 'unknown outlet')}, "
-                                f"{escape(c.published or 'undated')}: {escape(c.title)}")
-            shell.out.print()
+        story, background = (result.story, result.background) if result.story else (result.events, ())
+        for event in story:
+            _print_event(shell, event)
+        if background:
+            first = result.window[0]
+            shell.out.print(f"[bold]Earlier background[/bold] ({plural(len(background), 'event')} before "
+                            f"{first.day} {first:%B %Y}, the story's window)\n")
+            for event in background:
+                _print_event(shell, event)
+
+
+def _print_event(shell, event) -> None:
+    """One event: its date, its context (dim) and sentence with markers, one line per source."""
+    markers = "".join(f"[{c.n}]" for c in event.citations)
+    shell.out.print(f"[bold]{escape(event.label)}[/bold]")
+    if event.context:
+        shell.out.print(f"  [dim]{escape(event.context)}[/dim]")
+    shell.out.print(f"  {escape(event.sentence)} {escape(markers)}")
+    for c in event.citations:
+        shell.out.print(f"    {escape(f'[{c.n}]')} {escape(c.outlet or 'unknown outlet')}, "
+                        f"{escape(c.published or 'undated')}: {escape(c.title)}")
+    shell.out.print()
 
 
 def _day(value: Optional[str], name: str) -> date | None:

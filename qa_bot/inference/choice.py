@@ -9,11 +9,14 @@ evidence recall@5 on summit dev (0.883 vs 0.903), more than the 1-point rule all
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from qa_bot.answering.extractive import ExtractiveAnswerer
 from qa_bot.config import Settings
 from qa_bot.embeddings import Embedder, make_embedder
 from qa_bot.inference.export import default_cache_dir
+from qa_bot.params import AnswerParams
 from qa_bot.storage.meta import recorded_embedder
 
 DEFAULT_BACKEND = "onnx"
@@ -74,3 +77,25 @@ def prepare_models(settings: Settings) -> list[str]:
         reader.warm_up()
         lines.append(f"reader: ready ({cache})")
     return lines or ["nothing to prepare: the settings use torch"]
+
+
+def make_answerer(settings: Settings, params: AnswerParams) -> ExtractiveAnswerer:
+    """The extractive answerer the settings describe, ablations applied as stages left out or swapped.
+
+    The reader is :func:`make_reader`'s (the trained span reader, or for
+    ``QA_BOT_READER=false`` / ``--ablate reader`` the model-free word-overlap reader).
+    ``rerank``: only the ``k`` passages shown are read. ``abstention``: decide never abstains.
+    ``speaker``: "what did X say" may be answered by anyone's words.
+    """
+    read, decide, compose_ = params.read, params.decide, params.compose
+    if settings.ablated("rerank"):
+        read = replace(read, pool=0, passages=0)
+    if settings.support_threshold is not None:
+        decide = replace(decide, threshold=settings.support_threshold)
+    if settings.ablated("abstention"):
+        decide = replace(decide, threshold=0.0)
+    if settings.ablated("speaker"):
+        decide = replace(decide, speaker_required=False)
+    if settings.answer_sentences is not None:
+        compose_ = replace(compose_, max_sentences=settings.answer_sentences)
+    return ExtractiveAnswerer(make_reader(settings), AnswerParams(read, decide, compose_))

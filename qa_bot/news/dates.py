@@ -76,7 +76,9 @@ _FUTURE_CUE = re.compile(
     r"planning|going\s+to|intends?\s+to|is\s+to|are\s+to|upcoming|proposed|tomorrow)\b", re.I)
 _PAST_CUE = re.compile(
     r"\b(?:was|were|had|did|said|told|met|held|took|came|went|made|gave|left|began|saw|spoke|wrote|sent|brought|"
-    r"flew|ran|won|lost|fell|rose|hit|ago|previous|earlier|yesterday|[a-z]{3,}ed)\b", re.I)
+    r"flew|ran|lost|fell|rose|hit|ago|previous|earlier|yesterday|[a-z]{3,}ed|"
+    # "won" the verb, not the currency after an amount ("70 trillion won")
+    r"(?<![\d,.] )(?<!\d)(?<!hundred )(?<!thousand )(?<!million )(?<!billion )(?<!trillion )won)\b", re.I)
 #: Words before a date that make it a limit or a reference point, not when the sentence's event happened.
 _NOT_WHEN = re.compile(r"\b(?:until|till|by|since|through|before|after|ahead\s+of|(?:runs?|running|lasts?|lasting|"
                        r"valid|extended|extends?)\s+to)\s+(?:the\s+)?\Z", re.I)

@@ -107,7 +107,7 @@ def outlet_view(bot, question: str, k: int | None = None, filters: Filters = Fil
     rows = []
     for outlet, hits in own.items():
         decision = answerer.decider.run(prepared.turn.question, prepared.analysis, hits,
-                                        [by_chunk[h.passage.chunk_id] for h in hits])
+                                        [by_chunk[h.passage.chunk_id] for h in hits], prepared.turn.carried_terms)
         rows.append(_row(outlet, None if decision.abstained else decision.spans[0], decision.support))
     rows.sort(key=lambda r: (not r.reported, -r.support if r.reported else 0.0, r.outlet.lower()))
     return OutletView(question, answer, tuple(rows))

@@ -8,9 +8,12 @@ How a statement is made:
    ``article.text[start:end]`` exactly.
 2. **Full-name matching.** A name matches a speaker when all its name words are the speaker's:
    asking for "Kim Min-jun" never returns Kim Soo-ah; asking for "Kim" returns every Kim.
-3. **One statement, every outlet.** Sentences of different articles that state the same claim
-   (:func:`qa_bot.answering.compose.same_claim`, the answer composer's test) are one statement
-   citing them all, in the words of the earliest report.
+3. **One statement, every outlet.** Sentences of different articles that state the same claim are one
+   statement citing them all, in the words of the earliest report: the answer composer's test
+   (:func:`qa_bot.answering.compose.same_claim`), or — for one person's words, reworded from outlet to
+   outlet — what was said (after the speech verb) close in meaning (:data:`NEAR_COSINE`) and sharing
+   most of its distinctive words (:data:`NEAR_OVERLAP`, weighted by how rare each word is among the
+   person's statements), with no number in one that the other contradicts.
 4. **Topics.** Statements are grouped by embedding similarity (each joins the first group whose
    centroid is within :data:`GROUP_COSINE`), labelled by the group's most frequent content words.
    With a topic, only statements close to it are kept (the timeline's rule: near the best cosine,
@@ -31,6 +34,7 @@ from qa_bot.answering.compose import same_claim
 from qa_bot.errors import InputError
 from qa_bot.models import Citation
 from qa_bot.news.speakers import Attributed, attributed
+from qa_bot.text.numbers import numbers_in
 from qa_bot.text.tokens import content_words
 from qa_bot.understanding.attribution import SPEECH_WORDS, name_tokens
 
@@ -43,6 +47,10 @@ TOPIC_MARGIN = 0.15
 TOPIC_WORDS = 2 / 3
 #: Content words in a group's label.
 LABEL_WORDS = 3
+#: Two of a person's statements from different articles are one when what was said is this close in meaning...
+NEAR_COSINE = 0.58
+#: ...and shares this share of the rarer statement's distinctive words (idf-weighted over the person's statements).
+NEAR_OVERLAP = 0.4
 
 _QUOTE_MARKS = ('"', "\u201c", "\u201d")
 _SPEECH_VERB = re.compile(r"\b(?:%s)\b" % "|".join(sorted(set(SPEECH_WORDS), key=lambda w: (-len(w), w))))
@@ -61,12 +69,14 @@ class Statement:
         text: the statement, verbatim (the first citation's quote).
         kind: ``"quote"`` when the sentence holds quotation marks, else ``"reported"`` (reported speech).
         citations: every article reporting it, earliest first; each quote is that article's own sentence.
+        speaker_tokens: the speaker's name words (the person's identity across articles).
     """
 
     speaker: str
     text: str
     kind: str
     citations: tuple[Citation, ...]
+    speaker_tokens: frozenset[str] = frozenset()
 
     def to_dict(self) -> dict:
         """The statement as JSON-ready data."""
@@ -137,26 +147,33 @@ def statements(bot, speaker: str, topic: str | None = None) -> SaidResult:
     people = tuple(sorted({s.name for s in said}))
     if not said:
         return SaidResult(speaker, people, (), topic)
-    vectors = bot.embedder.embed([what_was_said(s.cand.text) for s in said])
-    said = [replace(s, cand=replace(s.cand, vector=_unit(np.asarray(v, dtype=np.float32))))
-            for s, v in zip(said, vectors)]
-    merged = _merge(said)
+    merged = _merge(_with_vectors(bot, said))
     if topic:
         merged = _on_topic(bot, topic, merged)
     return SaidResult(speaker, people, tuple(_groups(merged, wanted)), topic)
 
 
 def speakers(bot) -> list[tuple[str, int]]:
-    """Everyone the indexed coverage reports speaking, with how many sentences attribute words to them.
+    """Everyone the indexed coverage reports speaking, with how many statements :func:`statements` shows
+    for them (restatements across outlets counted once).
 
     Returns:
         ``(name, count)`` pairs, most quoted first (then by name).
     """
+    said = _with_vectors(bot, attributed(bot))
     names: dict[frozenset[str], Counter] = {}
-    for s in attributed(bot):
+    for s in said:
         names.setdefault(s.tokens, Counter())[s.name] += 1
-    rows = [(c.most_common(1)[0][0], sum(c.values())) for c in names.values()]
+    statement_count = Counter(tokens for tokens in (m[0].speaker_tokens for m in _merge(said)))
+    rows = [(c.most_common(1)[0][0], statement_count[tokens]) for tokens, c in names.items()]
     return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+def _with_vectors(bot, said: list[Attributed]) -> list[Attributed]:
+    """The sentences with the unit vector of what was said in each (see :func:`what_was_said`)."""
+    vectors = bot.embedder.embed([what_was_said(s.cand.text) for s in said]) if said else []
+    return [replace(s, cand=replace(s.cand, vector=_unit(np.asarray(v, dtype=np.float32))))
+            for s, v in zip(said, vectors)]
 
 
 # ---------------------------------------------------------------- statements and topics
@@ -164,10 +181,12 @@ def speakers(bot) -> list[tuple[str, int]]:
 
 def _merge(said: list[Attributed]) -> list[tuple[Statement, np.ndarray]]:
     """One statement per claim and person, citing every article that reports it, earliest first (with its vector)."""
+    idf = _rarity(said)
     clusters: list[list[Attributed]] = []
     for s in sorted(said, key=lambda s: (s.cand.hit.passage.published, s.cand.hit.passage.outlet, s.cand.start)):
         for cluster in clusters:
-            if cluster[0].tokens == s.tokens and same_claim(s.cand, cluster[0].cand):
+            if cluster[0].tokens == s.tokens and (same_claim(s.cand, cluster[0].cand) or any(
+                    _reworded(s, c, idf) for c in cluster)):
                 if all(c.cand.hit.passage.article_id != s.cand.hit.passage.article_id for c in cluster):
                     cluster.append(s)
                 break
@@ -182,8 +201,31 @@ def _merge(said: list[Attributed]) -> list[tuple[Statement, np.ndarray]]:
                       for n, c in enumerate(cluster, 1))
         first = cluster[0].cand.text
         kind = "quote" if any(q in first for q in _QUOTE_MARKS) else "reported"
-        out.append((Statement(cluster[0].name, first, kind, cites), cluster[0].cand.vector))
+        out.append((Statement(cluster[0].name, first, kind, cites, cluster[0].tokens), cluster[0].cand.vector))
     return out
+
+
+def _rarity(said: list[Attributed]) -> dict[frozenset[str], dict[str, float]]:
+    """Per person, each content word's inverse document frequency over what that person said."""
+    words: dict[frozenset[str], list[set[str]]] = {}
+    for s in said:
+        words.setdefault(s.tokens, []).append(set(content_words(what_was_said(s.cand.text))))
+    out = {}
+    for tokens, docs in words.items():
+        df = Counter(w for d in docs for w in d)
+        out[tokens] = {w: math.log(len(docs) / n) + 0.1 for w, n in df.items()}
+    return out
+
+
+def _reworded(a: Attributed, b: Attributed, idf: dict[frozenset[str], dict[str, float]]) -> bool:
+    """True when ``a`` restates ``b`` in other words (see :data:`NEAR_COSINE` and :data:`NEAR_OVERLAP`)."""
+    na, nb = numbers_in(a.cand.text), numbers_in(b.cand.text)
+    if na and nb and not na & nb or float(a.cand.vector @ b.cand.vector) < NEAR_COSINE:
+        return False
+    weight = idf[a.tokens]
+    wa, wb = set(content_words(what_was_said(a.cand.text))), set(content_words(what_was_said(b.cand.text)))
+    least = min(sum(weight.get(w, 0.0) for w in wa), sum(weight.get(w, 0.0) for w in wb))
+    return least > 0 and sum(weight.get(w, 0.0) for w in wa & wb) / least >= NEAR_OVERLAP
 
 
 def _on_topic(bot, topic: str, merged: list[tuple[Statement, np.ndarray]]) -> list[tuple[Statement, np.ndarray]]:

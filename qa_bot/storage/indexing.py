@@ -14,8 +14,11 @@ release the GIL, so registry, BM25 and Chroma work overlap with embedding.
 
 from __future__ import annotations
 
+import threading
+
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
+from queue import SimpleQueue
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,9 +31,25 @@ from qa_bot.progress import Progress
 from qa_bot.storage.index import ChunkIndex
 from qa_bot.storage.registry import Registry
 from qa_bot.text.sentences import sentence_spans
+from qa_bot.understanding.entities import chunk_mentions
 
 #: ``on_article(article_id, "added" | "updated")``, called as each article is committed.
 OnArticle = Callable[[str, str], None]
+
+
+def forward_only(report: Callable[[int], None]) -> Callable[[int], None]:
+    """``report`` called only with counts at or above the last one: embedding (ahead) and writing (behind)
+    both report, and a progress bar must never step back."""
+    lock, last = threading.Lock(), [-1]
+
+    def forward(n: int) -> None:
+        with lock:
+            if n < last[0]:
+                return
+            last[0] = n
+        report(n)
+
+    return forward
 
 
 class ArticleIndexer:
@@ -77,24 +96,43 @@ class ArticleIndexer:
         done = 0
         groups = self.groups(items)
         total = sum(len(c) for g in groups for _, _, c in g)
-        progress(0, total, label)
-        for _, prepared in self.prepared(groups):
+        report = forward_only(lambda n: progress(n, total, label))
+        report(0)
+        for _, prepared in self.prepared(groups, report):
             done += self.commit(index, prepared, replacing or set(), on_article)
-            progress(done, total, label)
+            report(done)
         return done
 
-    def prepared(self, groups: list[list[tuple[Article, str, list[Chunk]]]]) -> Iterator[tuple[list, PreparedGroup]]:
+    def prepared(self, groups: list[list[tuple[Article, str, list[Chunk]]]],
+                 on_chunks: Callable[[int], None] | None = None) -> Iterator[tuple[list, PreparedGroup]]:
         """``(group, prepared group)`` in order; the next group is embedded in the background while the
-        caller writes this one. Stopping early (an error, Ctrl-C) abandons at most one embedding."""
+        caller writes this one. While it waits for a group, ``on_chunks(n)`` is told (from the calling
+        thread: a progress bar may not be drawn from another one) how many chunks of all the groups are
+        embedded so far. Stopping early (an error, Ctrl-C) abandons at most one embedding."""
         if not groups:
             return
+        starts = [sum(len(c) for g in groups[:i] for _, _, c in g) for i in range(len(groups))]
+        embedded: SimpleQueue[int] = SimpleQueue()  # counts from the embedding thread, reported by this one
+
+        def embed(i: int) -> PreparedGroup:
+            return self.prepare(groups[i], lambda n: embedded.put(starts[i] + n))
+
+        def report_embedded() -> None:
+            while not embedded.empty():
+                on_chunks(embedded.get())
+
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-bot-embed")
         try:
-            ahead = pool.submit(self.prepare, groups[0])
+            ahead = pool.submit(embed, 0)
             for i, group in enumerate(groups):
+                while on_chunks is not None and not ahead.done():
+                    wait([ahead], timeout=0.2)
+                    report_embedded()
+                if on_chunks is not None:
+                    report_embedded()
                 ready = ahead.result()
                 if i + 1 < len(groups):
-                    ahead = pool.submit(self.prepare, groups[i + 1])
+                    ahead = pool.submit(embed, i + 1)
                 yield group, ready
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -113,19 +151,35 @@ class ArticleIndexer:
             out.append(group)
         return out
 
-    def prepare(self, group: list[tuple[Article, str, list[Chunk]]]) -> PreparedGroup:
-        """Embed a group's chunks and their sentences — the slow part, which needs no lock."""
-        titles = {a.id: a.title for a, _, _ in group}
-        chunks = [c for _, _, cs in group for c in cs]
-        rel_spans = [s for a, _, cs in group for s in chunk_sentence_spans(a.text, cs)]
-        # Chunks are embedded with their article's title in front: shift sentence spans past it.
-        shifts = [len(titles[c.article_id]) + 1 if titles[c.article_id] else 0 for c in chunks]
-        vectors, sentence_vectors = embed_with_spans(
-            self.embedder, [embedding_text(titles[c.article_id], c.text) for c in chunks],
-            [[(s + d, e + d) for s, e in spans] for spans, d in zip(rel_spans, shifts)],
-            batch_size=self.settings.embed_batch_size)
-        return PreparedGroup(group, {c.id: i for i, c in enumerate(chunks)}, vectors,
-                             {c.id: (rel_spans[i], sentence_vectors[i]) for i, c in enumerate(chunks)})
+    def prepare(self, group: list[tuple[Article, str, list[Chunk]]],
+                on_chunks: Callable[[int], None] | None = None) -> PreparedGroup:
+        """Embed a group's chunks and their sentences, and find their entities — the slow part, which needs
+        no lock.
+
+        The group is read a few articles at a time (about ``embed_batch_size`` chunks); ``on_chunks(n)`` is
+        told after each how many of the group's chunks are done, so a progress bar moves within a group.
+        """
+        rows: dict[str, int] = {}
+        sentences: dict[str, tuple] = {}
+        parts: list[np.ndarray] = []
+        for part in _batches(group, max(self.settings.embed_batch_size, 1)):
+            titles = {a.id: a.title for a, _, _ in part}
+            chunks = [c for _, _, cs in part for c in cs]
+            rel_spans = [s for a, _, cs in part for s in chunk_sentence_spans(a.text, cs)]
+            mentions = chunk_mentions(part, rel_spans)  # named entities and speakers, stored per sentence
+            # Chunks are embedded with their article's title in front: shift sentence spans past it.
+            shifts = [len(titles[c.article_id]) + 1 if titles[c.article_id] else 0 for c in chunks]
+            vectors, sentence_vectors = embed_with_spans(
+                self.embedder, [embedding_text(titles[c.article_id], c.text) for c in chunks],
+                [[(s + d, e + d) for s, e in spans] for spans, d in zip(rel_spans, shifts)],
+                batch_size=self.settings.embed_batch_size)
+            for i, c in enumerate(chunks):
+                rows[c.id] = len(rows)
+                sentences[c.id] = (rel_spans[i], sentence_vectors[i], mentions[i])
+            parts.append(vectors)
+            if on_chunks:
+                on_chunks(len(rows))
+        return PreparedGroup(group, rows, np.concatenate(parts) if parts else np.zeros((0, 0), np.float32), sentences)
 
     def commit(self, index: ChunkIndex, prepared: PreparedGroup, replacing: set[str],
                on_article: OnArticle | None = None) -> int:
@@ -172,6 +226,16 @@ class PreparedGroup:
     def n_chunks(self) -> int:
         """Chunks in the group."""
         return sum(len(c) for _, _, c in self.group)
+
+
+def _batches(group: list[tuple[Article, str, list[Chunk]]], size: int) -> list[list[tuple[Article, str, list[Chunk]]]]:
+    """Consecutive runs of the group's articles holding about ``size`` chunks each (whole articles)."""
+    out: list[list[tuple[Article, str, list[Chunk]]]] = [[]]
+    for item in group:
+        if out[-1] and sum(len(c) for _, _, c in out[-1]) + len(item[2]) > size:
+            out.append([])
+        out[-1].append(item)
+    return [b for b in out if b]
 
 
 def chunk_sentence_spans(text: str, chunks: list[Chunk]) -> list[list[tuple[int, int]]]:

@@ -1,9 +1,9 @@
 """The article registry: the truth about what is in the index, kept in SQLite beside it.
 
-Chroma holds vectors; the registry holds each article's normalised text, metadata, content
-hash, chunk spans and indexing state. Because every article's text is here (bundled and added
-alike), the index can always be rebuilt, and an article only counts as present once its state
-is ``indexed`` — set after all its chunks are written — so a crash never leaves one half-visible.
+Chroma holds vectors; the registry holds each article's normalised text, metadata, content hash, chunk
+spans, sentence entities and indexing state. With every article's text here (bundled and added alike), the
+index can always be rebuilt, and an article counts as present only once its state is ``indexed`` — set
+after all its chunks are written — so a crash never leaves one half-visible.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from qa_bot.models import Article, Chunk
 
 PENDING, INDEXED = "pending", "indexed"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: chunks.entities (named entities and speakers per sentence)
 ORIGIN_CORPUS, ORIGIN_ADDED = "corpus", "added"
 
 _SCHEMA = """
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE TABLE IF NOT EXISTS chunks (
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE, n INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentences TEXT NOT NULL DEFAULT '[]',
-    vectors BLOB, PRIMARY KEY (article_id, n));
+    vectors BLOB, entities TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (article_id, n));
 CREATE INDEX IF NOT EXISTS articles_state ON articles(state);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5(title, body, tokenize='porter unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS copies (article_id TEXT NOT NULL, copy_id TEXT NOT NULL, outlet TEXT NOT NULL,
@@ -138,7 +138,7 @@ class Registry:
 
         Args:
             items: ``(article, origin, chunks)`` triples.
-            sentences: chunk id -> (sentence spans relative to the chunk, their vectors).
+            sentences: chunk id -> (sentence spans relative to the chunk, their vectors[, their mentions]).
         """
         now = time.time()
         sentences = sentences or {}
@@ -154,11 +154,12 @@ class Registry:
                     ),
                 )
                 for c in chunks:
-                    spans, vectors = sentences.get(c.id, ([], None))
+                    spans, vectors, *mentions = sentences.get(c.id, ([], None))
                     cur = self._db.execute(
-                        'INSERT INTO chunks(article_id, n, start, "end", sentences, vectors) VALUES (?,?,?,?,?,?)',
-                        (c.article_id, c.n, c.start, c.end, json.dumps(spans),
-                         None if vectors is None else np.asarray(vectors, dtype=np.float16).tobytes()),
+                        'INSERT INTO chunks(article_id, n, start, "end", sentences, vectors, entities) '
+                        'VALUES (?,?,?,?,?,?,?)', (c.article_id, c.n, c.start, c.end, json.dumps(spans),
+                         None if vectors is None else np.asarray(vectors, dtype=np.float16).tobytes(),
+                         json.dumps(mentions[0] if mentions else [])),
                     )
                     self._db.execute("INSERT INTO chunk_fts(rowid, title, body) VALUES (?,?,?)",
                                      (cur.lastrowid, article.title, c.text))
@@ -315,7 +316,7 @@ class Registry:
         return out
 
     def chunk_details(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict]:
-        """Offsets, sentence spans and sentence vectors of chunks, with their article's metadata and state."""
+        """Offsets, sentence spans, sentence vectors and sentence entities of chunks, with their article's metadata."""
         out: dict[tuple[str, int], dict] = {}
         keys = list(dict.fromkeys(keys))
         with self._lock:
@@ -324,11 +325,11 @@ class Registry:
                 where = " OR ".join("(c.article_id=? AND c.n=?)" for _ in part)
                 rows = self._db.execute(
                     'SELECT c.article_id, c.n, c.start, c."end", c.sentences, c.vectors, a.title, a.outlet, a.url, '
-                    f"a.published, a.state FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
+                    f"a.published, a.state, c.entities FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
                     [v for key in part for v in key],
                 ).fetchall()
-                for aid, n, start, end, sents, vectors, title, outlet, url, published, state in rows:
-                    out[(aid, n)] = {"start": start, "end": end, "sentences": json.loads(sents),
+                for aid, n, start, end, sents, vectors, title, outlet, url, published, state, ents in rows:
+                    out[(aid, n)] = {"start": start, "end": end, "sentences": json.loads(sents), "entities": json.loads(ents),
                                      "vectors": vectors, "title": title, "outlet": outlet, "url": url,
                                      "published": published, "state": state}
         return out
@@ -379,9 +380,8 @@ class Registry:
     def counts(self) -> tuple[int, int]:
         """``(articles, chunks)`` in the indexed state."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(n_chunks), 0) FROM articles WHERE state=?", (INDEXED,)
-            ).fetchone()
+            row = self._db.execute("SELECT COUNT(*), COALESCE(SUM(n_chunks), 0) FROM articles WHERE state=?",
+                                   (INDEXED,)).fetchone()
         return int(row[0]), int(row[1])
 
     def total_chunks(self) -> int:

@@ -27,7 +27,7 @@ from qa_bot.models import Article, ChunkSentences
 from qa_bot.progress import Progress, no_progress
 from qa_bot.storage.archive import ArticleArchive
 from qa_bot.storage.index import ChunkIndex, chroma_path, release_persistent
-from qa_bot.storage.indexing import ArticleIndexer, OnArticle
+from qa_bot.storage.indexing import ArticleIndexer, OnArticle, forward_only
 from qa_bot.storage.locking import OwnerLock, WriteLock
 from qa_bot.storage.meta import check_embedder, rebuild_reason
 from qa_bot.storage.recovery import Recovery, check_index, rebuild_index, remember_index_files, repair_index
@@ -250,8 +250,9 @@ class Store:
         todo = classify(list(articles), origin, self.registry.origins(), WriteReport(), report)
         groups = self._indexer.groups(todo)  # chunking and embedding need no lock: only writing does
         total, done = sum(len(c) for g in groups for _, _, c in g), 0
-        progress(0, total, "Embedding chunks")
-        for group, prepared in self._indexer.prepared(groups):  # embedding the next group meanwhile
+        advance = forward_only(lambda n: progress(n, total, "Embedding chunks"))
+        advance(0)
+        for group, prepared in self._indexer.prepared(groups, advance):  # embedding the next group meanwhile
             with self._writing(f"add {plural(len(group), 'article')}"):
                 known = self.registry.origins()  # read under the lock: a write that waited sees the one before it
                 still = classify([a for a, _, _ in group], origin, known, report)
@@ -261,7 +262,7 @@ class Store:
                 report.chunks_written += self._indexer.commit(self.index, prepared, {a.id for a, _ in still
                                                                                     if a.id in known}, on_article)
             done += sum(len(c) for _, _, c in group)
-            progress(done, total, "Embedding chunks")
+            advance(done)
         report.seconds = time.perf_counter() - started
         return report
 

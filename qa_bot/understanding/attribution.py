@@ -1,7 +1,9 @@
-"""Who says what: the speaker a question asks about, and the speaker a sentence reports.
+"""Who says what: the one home of the rules about names, roles, speech verbs and pronoun openers.
 
-One vocabulary of speech words and one name pattern serve every stage; the stages ask different
-questions of them, so each question is its own function:
+Every module that reads names or speech imports them from here: the vocabulary (:data:`SPEECH_WORDS`,
+:data:`REPORTING_VERBS`, :data:`INFLECTED_SPEECH`, :data:`SPEECH_LEMMAS`, :data:`ROLE_NOUNS`,
+:data:`TITLES`), the patterns (:data:`NAME`, :data:`NAME_RUN`, :data:`BETWEEN`, :data:`PRONOUN_OPENER`)
+and the questions asked of them:
 
 * :func:`asked_speaker` — whose words a question asks for ("What did Kim say about ...?" -> "Kim");
 * :func:`speakers_of` — everyone a sentence reports as speaking, for ranking candidate sentences
@@ -9,8 +11,12 @@ questions of them, so each question is its own function:
 * :func:`first_speaker` — the one speaker a sentence opens with, for checking a generated claim
   against its evidence (the subject of "Kim assured Park", not the addressee);
 * :func:`speaker_named` — whether a quote names a given speaker right before a reporting verb,
-  for the right-speaker metric.
+  for the right-speaker metric;
+* :func:`opens_with_pronoun` — whether a sentence leans on the one before it ("He will also ...").
 
+These read raw text, so they serve a question at run time. Which names in the *coverage* are people
+(and who speaks in each of its sentences) is read once at ingest by spaCy's parser and entity
+recogniser (:mod:`qa_bot.understanding.entities`); :mod:`qa_bot.news.speakers` combines the two.
 Names are capitalised word runs (:data:`NAME`); :func:`name_tokens` keeps their distinctive words.
 """
 
@@ -46,13 +52,38 @@ SPEECH_WORDS = REPORTING_VERBS + (
     "assure", "conveyed", "convey", "spoke", "speak", "stated", "state",
     "view", "views", "position", "stance", "reaction",
 )
+#: Speech verbs by lemma, as a parser reports them ("said", "has told", "adds" -> "say", "tell", "add"): the
+#: verbs whose grammatical subject is a speaker. Verbs of wanting or expecting are views, not speech, and
+#: are left out here.
+SPEECH_LEMMAS = frozenset("""say tell add argue describe call urge stress note insist warn ask pledge promise recall
+    remark emphasise emphasize express voice propose suggest reply answer declare explain hail praise question
+    dismiss reject welcome characterise characterize predict claim criticise criticize announce acknowledge
+    confirm reiterate underline observe comment mention vow assure convey speak state write interpret""".split())
+#: Nouns for something said, which a question may ask for ("What remark did Kim make?").
+STATEMENT_NOUNS = frozenset("""remark remarks comment comments statement statements promise pledge message
+    metaphor joke quip words warning claim view views position stance reaction response answer""".split())
+#: Speech words a singular subject takes as a verb ("Kim said", "Kim stresses"): inflected forms, not the
+#: nouns of a stated view ("stance") nor bare forms ("say").
+INFLECTED_SPEECH = frozenset(w for w in SPEECH_WORDS if w not in ("views", "position", "stance", "reaction") and (
+    w.endswith(("s", "ed")) or w in ("said", "told", "spoke")))
 #: A name: a run of up to four capitalised words ("Kim", "Park Ji-hoon", "Foreign Minister Ana Silva").
 NAME = r"[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,3}"
+#: A run of capitalised words of any length (a name with every title and qualifier before it).
+NAME_RUN = r"[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*)*"
+#: Words that may stand between a speaker and the verb ("Kim also said", "Kim had told", "they have said").
+BETWEEN = r"(?:also\s+|later\s+|further\s+|then\s+|had\s+|has\s+|have\s+)?"
+#: A sentence that opens with a word standing for something named before it ("He will also ...",
+#: "They were bought ...", "This was ..."): read alone, it says nothing about whom or what.
+PRONOUN_OPENER = re.compile(r"^\W*(?:he|she|they|it|him|her|them|his|its|their|this|these|those|that)\b(?!-)",
+                            re.I)
 
-# Longest first, so an alternation never stops at a shorter word's prefix.
-_SPEECH = "|".join(sorted(set(SPEECH_WORDS), key=lambda w: (-len(w), w)))
-# Words that may stand between a speaker and the verb ("Kim also said", "Kim had told").
-_BETWEEN = r"(?:also\s+|later\s+|further\s+|then\s+|had\s+|has\s+)?"
+
+def alternation(words: Iterable[str]) -> str:
+    """A regex alternation of ``words``, longest first, so it never stops at a shorter word's prefix."""
+    return "|".join(sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+_SPEECH = alternation(SPEECH_WORDS)
 
 _QUESTION_SPEAKER = [
     re.compile(rf"\b(?:did|does|do|has|have|had|would|will|was|is)\s+(?:the\s+)?(?P<name>{NAME})\s+(?:\w+\s+)?"
@@ -63,24 +94,33 @@ _QUESTION_SPEAKER = [
                rf"promise|point)\b"),
     re.compile(rf"^(?:how|what|why|when|where)\s+(?P<name>{NAME})\s+(?:{_SPEECH})\b", re.I),
 ]
-_PRONOUN_START = re.compile(rf"^\W*(?:he|she|they)\s+{_BETWEEN}(?:{_SPEECH})\b", re.I)
-_SUBJECT_VERB = re.compile(rf"(?P<name>{NAME})(?:,[^,]{{1,80}},)?\s+{_BETWEEN}(?:{_SPEECH})\b")
+_PRONOUN_START = re.compile(rf"^\W*(?:he|she|they)\s+{BETWEEN}(?:{_SPEECH})\b", re.I)
+_SUBJECT_VERB = re.compile(rf"(?P<name>{NAME})(?:,[^,]{{1,80}},)?\s+{BETWEEN}(?:{_SPEECH})\b")
 _VERB_SUBJECT = re.compile(rf"\b(?:{_SPEECH})\s+(?P<name>{NAME})")
 _ACCORDING = re.compile(rf"\b[Aa]ccording to\s+(?:the\s+)?(?P<name>{NAME})|"
                         rf"\bIn\s+(?P<name2>{NAME})(?:'s|\u2019s)\s+(?:view|words|telling|reading)")
 #: The first speaker: the name right before a speech verb ("Kim assured Park": Kim), or after "according to".
-_FIRST_SPEAKER = re.compile(rf"(?P<name>{NAME})(?:,[^,]{{1,80}},)?\s+{_BETWEEN}(?:{_SPEECH})\b|"
+_FIRST_SPEAKER = re.compile(rf"(?P<name>{NAME})(?:,[^,]{{1,80}},)?\s+{BETWEEN}(?:{_SPEECH})\b|"
                             rf"\b[Aa]ccording to\s+(?:the\s+)?(?P<name2>{NAME})")
-# Capitalised words that are not names: titles and offices (a title also ends the words that
-# describe the person: "Foreign Minister Ana Silva" is Ana Silva), sentence adverbs and
-# conjunctions missing from STOPWORDS, and month and weekday names.
-_TITLES = frozenset("""mr mrs ms dr prof sir dame rep sen gov president premier minister chancellor chairman
-    chairwoman chairperson chair secretary adviser advisor spokesman spokeswoman spokesperson ambassador envoy
-    governor mayor senator general commissioner director""".split())
+#: Nouns of office or trade that name a person's role ("the adviser", "Foreign Minister ...", "analyst ...").
+ROLE_NOUNS = frozenset("""adviser advisor minister president premier chancellor chairman chairwoman chairperson chair
+    secretary spokesperson spokesman spokeswoman ambassador envoy governor mayor senator general commissioner
+    director chief aide official leader analyst professor researcher economist lawmaker legislator head
+    executive""".split())
+#: Words that stand before a name without being part of it: honorifics and every role noun
+#: ("Foreign Minister Ana Silva" is Ana Silva).
+TITLES = ROLE_NOUNS | frozenset("mr mrs ms dr prof sir dame rep sen gov".split())
+# Capitalised words that are not names: titles, sentence adverbs and conjunctions missing from
+# STOPWORDS, and month and weekday names.
 _FUNCTION_WORDS = frozenset("""however meanwhile instead still yet although though because since thus therefore
     moreover""".split())
 _CALENDAR_WORDS = frozenset(n.lower() for n in (*calendar.month_name, *calendar.day_name) if n)
-_NOT_NAME_WORDS = STOPWORDS | _TITLES | _FUNCTION_WORDS | _CALENDAR_WORDS
+_NOT_NAME_WORDS = STOPWORDS | TITLES | _FUNCTION_WORDS | _CALENDAR_WORDS
+
+
+def opens_with_pronoun(sentence: str) -> bool:
+    """True when ``sentence`` opens with a pronoun or demonstrative that stands for something named before it."""
+    return bool(PRONOUN_OPENER.match(sentence))
 
 
 def is_name_word(word: str) -> bool:
@@ -94,12 +134,12 @@ def name_tokens(name: str) -> set[str]:
     return {p.lower().strip("'\u2019") for p in name.split() if is_name_word(p)}
 
 
-def _clean_name(raw: str) -> str:
+def clean_name(raw: str) -> str:
     """A matched run of capitalised words reduced to the name it holds: the words after its last
     title, without non-name words at either end ("Northland's Foreign Minister Ana Silva" -> "Ana Silva",
     "Then Kim" -> "Kim")."""
     words = raw.split()
-    titles = [i for i, w in enumerate(words) if w.lower() in _TITLES]
+    titles = [i for i, w in enumerate(words) if w.lower() in TITLES]
     if titles:
         words = words[titles[-1] + 1:]
     while words and not is_name_word(words[0]):
@@ -119,7 +159,7 @@ def asked_speaker(question: str, outlets: Iterable[str] = ()) -> str:
     for pattern in _QUESTION_SPEAKER:
         m = pattern.search(question)
         if m:
-            candidate = _clean_name(m.group("name"))
+            candidate = clean_name(m.group("name"))
             if candidate and not any(fold(candidate) in o for o in folded_outlets):
                 return candidate
     return ""
@@ -137,9 +177,9 @@ def speakers_of(sentence: str, previous: str = "") -> set[str]:
     head = sentence[:160]
     for pattern in (_SUBJECT_VERB, _VERB_SUBJECT):
         for m in pattern.finditer(head):
-            found |= name_tokens(_clean_name(m.group("name")))
+            found |= name_tokens(clean_name(m.group("name")))
     for m in _ACCORDING.finditer(sentence):
-        found |= name_tokens(_clean_name(m.group("name") or m.group("name2") or ""))
+        found |= name_tokens(clean_name(m.group("name") or m.group("name2") or ""))
     if not found and previous and _PRONOUN_START.search(sentence):
         found = speakers_of(previous)
     return found
@@ -156,7 +196,7 @@ def first_speaker(sentence: str, previous: str = "") -> set[str]:
         name = m.group("name") or m.group("name2") or ""
         if re.search(r"['\u2019]s$", name):
             continue
-        words = name_tokens(_clean_name(name))
+        words = name_tokens(clean_name(name))
         if words:
             return words
     if previous and _PRONOUN_START.search(sentence):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from qa_bot.text.tokens import content_words, words
 from qa_bot.understanding.analysis import analyse
-from qa_bot.understanding.attribution import SPEECH_WORDS
+from qa_bot.understanding.attribution import NAME, SPEECH_WORDS
 
 _OPENERS = ("and ", "and,", "what about", "how about", "also", "but ", "so ", "then ", "what else", "anything else",
             "same ", "why ", "was that", "is that", "did that", "does that")
@@ -25,7 +25,7 @@ _STRONG_REFERENCES = {"it", "its", "that", "this", "they", "them", "their", "he"
                       "these", "there"}
 _WEAK_REFERENCES = {"one", "each", "other", "others", "such", "both", "same", "else", "instead", "then"}
 _PERSON_PRONOUNS = re.compile(r"\b(he|she|him|her|his)\b", re.I)
-_NAME_SEQ = re.compile(r"\b[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,3}")
+_NAME_SEQ = re.compile(rf"\b(?=[A-Z][\w'\u2019-]){NAME}")  # a name of two letters or more
 _SCAFFOLD = {"what", "who", "whom", "which", "where", "when", "why", "how", "did", "does", "do", "many", "much",
              "long", "far", "kind", "sort", "type", "question", "questions"} | set(SPEECH_WORDS)
 

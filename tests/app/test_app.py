@@ -119,6 +119,7 @@ def test_building_from_an_empty_corpus_folder_says_what_to_do(app_env, monkeypat
 
 def test_question_gets_a_streamed_answer_with_a_rendered_citation(shared_bot):
     at = ask(start(), "What did Lee say about Taiwan?")
+    assert not at.exception, at.exception
     answer = at.session_state["turns"][0]["answer"]
     assert not answer.abstained and answer.citations
     texts = markdown_of(at)

@@ -103,3 +103,20 @@ def test_a_question_cut_short_by_a_rerun_is_answered_on_the_next_run(shared_bot,
 
     ask(at, "And what did he say about Xi?")  # the conversation goes on as usual
     assert len(at.session_state["turns"]) == 2 and len(at.chat_message) == 4
+
+
+def test_the_paste_form_writes_dates_as_the_rest_of_the_app_and_shows_the_author(shared_bot):
+    at = start(CORPUS)
+    assert at.date_input[0].proto.format == "YYYY-MM-DD"  # not Streamlit's default YYYY/MM/DD
+    at.text_area[0].set_value("The two ministers opened a ferry terminal at the harbour on Thursday afternoon.")
+    typed = {"Title": "Ferry terminal opens", "Outlet": "Paste Post", "Author": "Mina Cho"}
+    for field in at.text_input:
+        field.set_value(typed.get(field.label, field.value))
+    at.date_input[0].set_value(date(2026, 1, 8))
+    _add_button(at, "Add text").click().run()
+    assert not at.exception
+    table = at.get("dataframe")[0].value
+    assert list(table.loc[table["title"] == "Ferry terminal opens", "author"]) == ["Mina Cho"]
+    pasted = next(r.id for r in shared_bot.articles() if r.article.title == "Ferry terminal opens")
+    at.selectbox[0].set_value(pasted).run()
+    assert any("Paste Post · 2026\\-01\\-08 · by Mina Cho" in c.value for c in at.caption)

@@ -27,6 +27,7 @@ def test_the_page_lists_speakers_and_shows_the_most_quoted_person_s_statements(s
     assert options[0].startswith("Lee Jae Myung (")  # the most quoted first, with the count
     result = at.session_state["people_result"]
     assert result.people == ("Lee Jae Myung",) and result.statements
+    assert options[0] == f"Lee Jae Myung ({len(result.statements)})"  # the picker counts what the page shows
     texts = [plain(t) for t in markdown_of(at)]
     first = result.groups[0].statements[0]
     assert any(t.startswith(first.text) for t in texts)  # the statement verbatim, not in quotation marks

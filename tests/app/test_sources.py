@@ -52,3 +52,25 @@ def test_the_short_answer_is_highlighted_inside_its_quote_and_disagreements_are_
     assert ":yellow-background[**Officials signed**]" in md
     block = disagreement_markdown(answer)[0]
     assert "Sources differ on agreements" in block and "15 \\*agreements\\*" in block and "\\[2\\]" in block
+
+
+def test_a_value_ending_its_quote_takes_the_full_stop_and_a_disagreement_is_said_once():
+    from qa_bot.models import Answer, Citation, Disagreement, DisagreementValue, Sentence, ShortAnswer
+    from app_pages.sources import citation_views, disagreement_markdown
+    quote = "The two governments concluded 15 MOUs."
+    cit = Citation(n=1, chunk_id="a:0", article_id="a", title="T", outlet="Alpha Post", published="", url="",
+                   quote=quote, start=0, end=len(quote))
+    start = quote.index("15 MOUs")
+    differ = "Outlets differ: 15 MOUs according to Alpha Post; 14 memorandums according to Beta Post."
+    disagreement = Disagreement("MOUs", (DisagreementValue("15 MOUs", (1,)), DisagreementValue("14 memorandums", (2,))))
+    answer = Answer(question="How many MOUs?", text=f"{quote} [1] {differ}", citations=(cit,), abstained=False,
+                    sentences=(Sentence(quote, (1,), 1.0), Sentence(differ, (1, 2), 1.0)),
+                    short_answer=ShortAnswer("15 MOUs", 1, start, start + len("15 MOUs")),
+                    disagreements=(disagreement,))
+    md = citation_views(answer)[0].snippet.markdown()
+    assert md.endswith(":orange-background[**15 MOUs\\.**]")  # no full stop highlighted on its own
+    assert ":yellow-background[**.**]" not in md
+    assert disagreement_markdown(answer) == []  # the answer's text states it: no second "Sources differ" box
+    unstated = Answer(question="How many MOUs?", text=f"{quote} [1]", citations=(cit,), abstained=False,
+                      sentences=(Sentence(quote, (1,), 1.0),), disagreements=(disagreement,))
+    assert len(disagreement_markdown(unstated)) == 1

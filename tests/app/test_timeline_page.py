@@ -25,9 +25,11 @@ def test_the_page_lists_dated_events_in_order_with_their_sources(shared_bot):
     timeline = at.session_state["timeline"]
     assert timeline.events and [e.date for e in timeline.events] == sorted(e.date for e in timeline.events)
     headings = [plain(h.value) for h in at.subheader]
-    assert headings[0].startswith(timeline.events[0].label)
+    assert timeline.story and timeline.background  # the fixture's 1933 auction is background to January 2026
+    assert headings[0].startswith(timeline.story[0].label)  # the story's own window first
+    assert any(plain(e.label).startswith("Earlier background: ") for e in at.expander)
     assert any(h.startswith("5 January 2026") for h in headings)
-    first = timeline.events[0]
+    first = timeline.story[0]
     texts = [plain(t) for t in markdown_of(at)]
     assert any(t.startswith(first.sentence) for t in texts)  # the sentence verbatim
     assert any(plain(e.label).startswith(("1 source:", f"{len(first.citations)} sources:")) for e in at.expander)
@@ -83,8 +85,8 @@ def _citation(n: int, outlet: str, quote: str = "Talks were held on Monday.") ->
                     published="2026-01-05", url="javascript:alert(1)", quote=quote, start=0, end=len(quote))
 
 
-def _event(label: str, sentence: str, *outlets: str, granularity: str = "day"):
-    return SimpleNamespace(label=label, granularity=granularity, sentence=sentence,
+def _event(label: str, sentence: str, *outlets: str, granularity: str = "day", context: str = ""):
+    return SimpleNamespace(label=label, granularity=granularity, sentence=sentence, context=context,
                            citations=tuple(_citation(i, o) for i, o in enumerate(outlets, 1)))
 
 
@@ -94,6 +96,9 @@ def test_views_escape_everything_and_number_the_citations():
     line = citation_markdown(event.citations[0])
     assert line.startswith("**\\[1\\]** One · 2026\\-01\\-05 · ") and "javascript" not in line
     assert line.endswith("> " + escape_markdown("Talks were held on Monday."))
+    leaning = _event("1933", "They were *sold* in 1933.", "One", context="The [bells](x) hung there.")
+    assert event_markdown(leaning) == (f":gray[{escape_markdown('The [bells](x) hung there.')}] "
+                                       f"{escape_markdown('They were *sold* in 1933.')} **\\[1\\]**")
     many = _event("2025", "x", "A", "B", "C", "D", "E")
     assert sources_label(many) == escape_markdown("5 sources: A, B, C and 2 more")
 
@@ -106,10 +111,14 @@ def test_day_groups_keep_order_and_split_on_date_or_precision():
 
 
 def test_summary_and_range_messages():
-    timeline = SimpleNamespace(events=[_event("2025", "a", "A"), _event("5 January 2026", "b", "B")], topic="x")
+    events = [_event("2025", "a", "A"), _event("5 January 2026", "b", "B")]
+    timeline = SimpleNamespace(events=events, story=events, topic="x")
     assert summary_text(timeline) == escape_markdown("2 events about “x”, 2025 to 5 January 2026, from 2 articles.")
-    one_day = SimpleNamespace(events=[_event("2025", "a", "A"), _event("2025", "b", "A")], topic=None)
+    one_day = SimpleNamespace(events=[_event("2025", "a", "A"), _event("2025", "b", "A")], story=(), topic=None)
     assert summary_text(one_day) == escape_markdown("2 events, 2025, from 1 article.")
-    assert "No dated events about" in summary_text(SimpleNamespace(events=[], topic="x"))
+    folded = SimpleNamespace(events=events, story=events[1:], topic=None)
+    assert summary_text(folded) == escape_markdown("1 event, 5 January 2026 (and 1 earlier background event), "
+                                                   "from 2 articles.")
+    assert "No dated events about" in summary_text(SimpleNamespace(events=[], story=(), topic="x"))
     assert range_error(date(2026, 1, 2), date(2026, 1, 1)).startswith("The start date (2026-01-02) is after")
     assert range_error(None, date(2026, 1, 1)) is None

@@ -104,3 +104,12 @@ def test_parse_is_dateparser_with_the_strict_parts_required():
     assert parse("November", MONDAY, "future", require=("month",)) == (date(2026, 11, 1), "month")
     assert parse("next week", MONDAY) is None  # a week: no day, month or year granularity
     assert parse("not a date at all", MONDAY) is None
+
+
+def test_the_currency_won_is_no_past_tense_cue_but_the_verb_is():
+    swap = "A swap of 70 trillion won runs on Friday."
+    assert nearest_tense(swap, swap.index("Friday"), len(swap) - 1) is None
+    priced = "The offer of 5,000 won a share closes on Friday."
+    assert nearest_tense(priced, priced.index("Friday"), len(priced) - 1) is None
+    race = "The team won the final on Friday."
+    assert nearest_tense(race, race.index("Friday"), len(race) - 1) == "past"

@@ -82,7 +82,8 @@ def test_groups_are_labelled_by_their_content_words_not_names_or_speech_verbs(st
 
 def test_the_speaker_list_counts_people_not_common_words(story):
     counts = dict(speakers(story))
-    assert counts["Ana Silva"] == 5 and counts["Tomas Silva"] == 1
+    # statements, as the People page shows them: the harbour claim two outlets report counts once
+    assert counts["Ana Silva"] == len(statements(story, "Ana Silva").statements) == 4 and counts["Tomas Silva"] == 1
     assert not any(name.lower().startswith("analyst") for name in counts)
 
 
@@ -154,3 +155,20 @@ def test_on_the_bundled_corpus_wi_sung_lac_s_statements_are_his_and_quoted_exact
         assert dict(speakers(bot))["Wi Sung-lac"] >= len(result.statements)
     finally:
         bot.close()
+
+
+REWORDED = [("Outlet One", "Mara Quint said the ferry tariff would fall by half in March."),
+            ("Outlet Two", "Mara Quint told reporters that ferry tariffs were going to be halved from March."),
+            ("Outlet Three", "Mara Quint said the tariff on ferries would be cut by half from March, with no exemptions."),
+            ("Outlet Four", "Mara Quint said the harbour pilots would strike in April over pay.")]
+
+
+def test_one_claim_reworded_by_several_outlets_is_one_statement_and_the_picker_counts_statements(bot):
+    for day, (outlet, text) in enumerate(REWORDED, 5):
+        assert not bot.add_text(f"{text} Officials gave no more details.", title=f"{outlet} report", outlet=outlet,
+                                published=date(2026, 1, day)).errors
+    result = statements(bot, "Mara Quint")
+    tariff = [s for s in result.statements if "ferr" in s.text]
+    assert len(tariff) == 1 and [c.outlet for c in tariff[0].citations] == ["Outlet One", "Outlet Two", "Outlet Three"]
+    assert any("strike" in s.text for s in result.statements)  # another claim stays its own statement
+    assert dict(speakers(bot))["Mara Quint"] == len(result.statements) == 2

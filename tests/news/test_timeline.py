@@ -114,3 +114,74 @@ def test_cli_refuses_a_bad_date_in_one_line(run):
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --since 'yesterday' is not a date; use YYYY-MM-DD"
     assert "Traceback" not in result.output
+
+
+HISTORY = ("The city gave the museum a pair of bronze bells on Monday. The bells hung in the old harbour tower. "
+           "They were cast in 1921 by a foundry that has since closed.\n\nThe mayor will visit the museum on Friday. "
+           "The bells' long story, which began in a foundry in 1921, ends in a glass case. "
+           "He said the gift closed a chapter in 1988 terms.")
+
+
+@pytest.fixture
+def bells(bot):
+    """A story of January 2026 whose history goes back to 1921."""
+    assert not bot.add_text(HISTORY, title="Bells for the museum", outlet="Outlet Four",
+                            published=date(2026, 1, 6)).errors
+    return bot
+
+
+def test_the_default_view_is_the_story_s_window_with_earlier_background_folded(bells):
+    timeline = build_timeline(bells)
+    assert timeline.window == (date(2026, 1, 3), date(2026, 1, 9))  # the publication date, give or take 3 days
+    assert [e.label for e in timeline.story] == ["5 January 2026", "9 January 2026"]
+    assert {e.label for e in timeline.background} == {"1921", "1988"}
+    assert all(e.background for e in timeline.background) and not any(e.background for e in timeline.story)
+    assert timeline.to_dict()["window"] == {"start": "2026-01-03", "end": "2026-01-09"}
+
+
+def test_an_event_opening_with_a_pronoun_carries_the_sentence_it_depends_on(bells):
+    cast = next(e for e in build_timeline(bells).events if e.sentence.startswith("They were cast"))
+    assert cast.context == "The bells hung in the old harbour tower."
+    assert cast.citations[0].quote == cast.sentence  # the context is shown, never quoted
+    assert cast.to_dict()["context"] == cast.context
+
+
+def test_a_topic_finds_every_dated_sentence_about_it_by_meaning_or_words(bells):
+    found = [e.sentence for e in build_timeline(bells, topic="bronze bells").events]
+    assert "They were cast in 1921 by a foundry that has since closed." in found  # its paragraph names the bells
+    assert "The bells' long story, which began in a foundry in 1921, ends in a glass case." in found  # named before
+    assert "The mayor will visit the museum on Friday." not in found
+
+
+def test_cli_timeline_opens_with_the_story_and_no_event_opens_with_a_bare_pronoun(bot, settings, monkeypatch, bells):
+    monkeypatch.setattr(cli, "make_bot", lambda: bells)
+    monkeypatch.setattr(bells, "close", lambda: None)
+    result = CliRunner().invoke(cli.app, ["timeline"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert lines[0] == "5 January 2026"
+    assert lines.index("Earlier background (3 events before 3 January 2026, the story's window)") > lines.index(
+        "9 January 2026")
+    events = [line.strip() for i, line in enumerate(lines) if i and lines[i - 1][0].isdigit()]
+    assert events and not any(e.split()[0] in ("They", "He", "She", "It") for e in events)
+
+
+@pytest.mark.slow
+def test_on_the_bundled_corpus_the_timeline_opens_in_the_coverage_window_with_no_bare_pronoun(tmp_path):
+    from pathlib import Path
+
+    from qa_bot.config import Settings
+    from qa_bot.understanding.attribution import opens_with_pronoun
+
+    corpus = Path(__file__).resolve().parents[2] / "corpus"
+    bot = QABot(Settings(data_dir=tmp_path / "data", corpus_dir=corpus, lock_timeout_s=0.2), embedder=HashEmbedder())
+    try:
+        assert not bot.ingest().errors
+        timeline = build_timeline(bot)
+    finally:
+        bot.close()
+    assert timeline.story and timeline.background  # the 1930s history is folded, not opening the story
+    assert all(timeline.window[0] <= e.date for e in timeline.story)
+    assert all(e.date < timeline.window[0] for e in timeline.background)
+    leaning = [e for e in timeline.events if opens_with_pronoun(e.sentence)]
+    assert leaning and all(e.context and not opens_with_pronoun(e.context) for e in leaning)

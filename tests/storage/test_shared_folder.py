@@ -58,6 +58,7 @@ def test_commands_work_while_the_app_runs_and_nothing_is_lost(app_bot, tmp_path,
     status = _qa(tmp_path, corpus_dir, "status")
     assert status.returncode == 0, status.stderr
     assert "articles:   4" in status.stdout
+    assert "chroma:     served at 127.0.0.1:" in status.stdout  # not "embedded": the app serves the folder
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -91,6 +92,7 @@ def test_commands_work_while_the_app_runs_and_nothing_is_lost(app_bot, tmp_path,
     assert not (tmp_path / "data" / SERVER_FILE).exists()
     after = _qa(tmp_path, corpus_dir, "status")
     assert after.returncode == 0 and "articles:   20" in after.stdout, after.stderr
+    assert "chroma:     embedded" in after.stdout
     assert "note:" not in after.stderr, "no repair or rebuild after the app closed cleanly"
 
 

@@ -27,7 +27,7 @@ EXAMPLES = (
     "What did Lee say about Taiwan?",
     "How many MOUs were signed at the summit?",
     "What happened with the stone lions?",
-    "What did Xi say about the Korean Peninsula?",
+    "What did Xi tell Lee about the peninsula?",
 )
 
 bot = get_bot()

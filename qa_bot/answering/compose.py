@@ -103,20 +103,24 @@ def _antecedent(cands: list[Candidate], i: int) -> int | None:
 
 
 def select(cands: list[Candidate], scores: np.ndarray, spans: dict[int, tuple[int, int]], analysis: QueryAnalysis,
-           params: ComposeParams) -> Selection:
+           params: ComposeParams, quotable: int | None = None) -> Selection:
     """Choose the claims of the answer (see the module docstring).
 
     Args:
-        cands: the answer sentences, best first (the sentences of the decide stage's spans).
+        cands: the answer sentences, best first (the sentences of the decide stage's spans), then the
+            corroborating ones.
         scores: each sentence's probability of answering.
         spans: candidate index -> the reader's answer span in it (offsets relative to its text).
         analysis: the question (its answer type, for disagreements between outlets).
         params: ``max_sentences`` and the same-claim thresholds.
+        quotable: how many of ``cands`` (the first) may be a claim of their own (all when None); the rest
+            only add citations to a claim they restate and count when outlets' values are compared.
     """
     sel = Selection()
     order = list(range(len(cands)))
-    lead = next((i for i in order if not dangling(cands[i].text)), None)
-    sel.readings, sel.about = find_disagreement(analysis, cands, order[:8], dangling)
+    quotable = len(cands) if quotable is None else quotable
+    lead = next((i for i in order[:quotable] if not dangling(cands[i].text)), None)
+    sel.readings, sel.about = find_disagreement(analysis, cands, order, dangling)
     if sel.readings:
         # The value most outlets give leads (ties: the better-scored one); the others are named with it.
         counts: dict[str, int] = {}
@@ -143,7 +147,7 @@ def select(cands: list[Candidate], scores: np.ndarray, spans: dict[int, tuple[in
             continue
         if _merge(cands, sel.claims, i, params):
             continue
-        if len(sel.claims) >= params.max_sentences or i in in_readings:
+        if len(sel.claims) >= params.max_sentences or i in in_readings or i >= quotable:
             continue
         if sel.readings and numbers_in(cands[i].text):
             continue  # the counts are stated once, in the disagreement sentence

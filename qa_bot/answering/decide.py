@@ -100,6 +100,8 @@ class Decision:
         passages: every read passage's verdict, best first (the passages the answer quotes in its
             order, then by probability; ties keep the retrieval order).
         reason: why the decision abstained ("" when it answers).
+        corroborating: the other spans that clear the threshold, one per sentence: not quoted on their
+            own, but counted when outlets' values are compared and cited where they restate a claim.
     """
 
     abstained: bool
@@ -107,6 +109,7 @@ class Decision:
     spans: tuple[AnswerSpan, ...]
     passages: tuple[PassageVerdict, ...]
     reason: str = ""
+    corroborating: tuple[AnswerSpan, ...] = ()
 
 
 def topic_share(analysis: QueryAnalysis, sentence: SentenceRef, carried: Sequence[str] = ()) -> float:
@@ -174,23 +177,29 @@ class Decider:
         support = eligible[0].probability if eligible else 0.0
         abstained = not eligible or support < self.params.threshold
         chosen: list[AnswerSpan] = []
+        corroborating: list[AnswerSpan] = []
         if not abstained:
             floor = self.params.keep_ratio * support
             seen: set[tuple[str, int]] = set()
             for a in eligible:
                 key = (a.hit.passage.article_id, a.sentence.start)
-                if a.probability >= floor and key not in seen:
-                    seen.add(key)
+                if key in seen:
+                    continue
+                if a.probability >= floor and len(chosen) < self.params.max_spans:
                     chosen.append(a)
-                if len(chosen) == self.params.max_spans:
-                    break
+                elif a.probability >= self.params.threshold and len(corroborating) < self.params.max_spans:
+                    corroborating.append(a)
+                else:
+                    continue
+                seen.add(key)
             if analysis.speaker_tokens:
                 # "According to X, ...": of the likely answers, X's own words come first.
                 chosen.sort(key=lambda a: not a.speaking)
         reason = "" if not abstained else (
             "nothing in the passages reports the asked speaker" if required and not eligible else
             "no passage holds an answer" if not eligible else "the best answer is too unlikely")
-        return Decision(abstained, support, tuple(chosen), tuple(self._verdicts(hits, eligible, chosen)), reason)
+        return Decision(abstained, support, tuple(chosen), tuple(self._verdicts(hits, eligible, chosen)), reason,
+                        tuple(corroborating))
 
     def _verdicts(self, hits: Sequence[Hit], eligible: list[AnswerSpan],
                   chosen: list[AnswerSpan]) -> list[PassageVerdict]:

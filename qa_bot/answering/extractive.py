@@ -163,15 +163,16 @@ class ExtractiveAnswerer:
             return Answer(question=question, text=ABSTAIN_TEXT, citations=(), abstained=True, hits=hits,
                           support=decision.support, answerer=self.name)
         cands, scores, spans = self._sentences(decision, prepared.sentence_index)
-        sel = select(cands, scores, spans, prepared.analysis, self.params.compose)
+        sel = select(cands, scores, spans, prepared.analysis, self.params.compose, quotable=len(decision.spans))
         return compose(question, list(hits), cands, scores, sel, decision.support, self.name)
 
     @staticmethod
     def _sentences(decision: Decision, sentence_index: dict[str, ChunkSentences],
                    ) -> tuple[list[Candidate], np.ndarray, dict[int, tuple[int, int]]]:
-        """The decision's answer sentences as composer candidates (stored vectors attached), scores and spans."""
+        """The decision's answer sentences, then its corroborating ones, as composer candidates (stored vectors
+        attached), with their scores and spans."""
         cands, scores, spans = [], [], {}
-        for a in decision.spans:
+        for a in (*decision.spans, *decision.corroborating):
             p = a.hit.passage
             stored = sentence_index.get(p.chunk_id)
             vector = None

@@ -153,3 +153,23 @@ def test_the_shipped_parameters_load_and_every_tuned_value_is_in_them():
     params = load_params()
     assert isinstance(params.answer, AnswerParams) and isinstance(params.answer.decide, DecideParams)
     assert set(params.answer.decide.support) == {"intercept", "margin", "score", "topic"}
+
+
+def test_every_outlet_above_the_threshold_counts_when_values_differ_though_only_the_best_is_quoted():
+    texts, hits = {}, []
+    for n, (outlet, sentence) in enumerate([("Alpha", "Officials signed 15 accords on Monday."),
+                                            ("Beta", "In all, 14 accords were signed during the visit."),
+                                            ("Gamma", "The two sides signed 14 accords, a statement said.")]):
+        texts[f"a{n}"] = sentence
+        hits.append(Hit(Passage(f"a{n}:0", f"a{n}", sentence, 0, len(sentence), "T", outlet, "", "2026-01-02"),
+                        1.0 - n / 10, rank=n + 1))
+    question = "How many accords were signed?"
+    prep = PreparedQuestion(Condensed(question), analyse(question), np.zeros(4, dtype=np.float32), tuple(hits), {},
+                            texts, 3)
+    reader = ScriptedReader({"15 accords": 4.0, "14 accords were": 1.0, "14 accords,": 1.0}, no_answer=0.0)
+    decision = answerer(reader, keep_ratio=0.9, threshold=0.7).judge(prep).decision
+    assert [a.text for a in decision.spans] == ["15 accords"]  # 0.98: the only one within keep_ratio
+    assert {a.hit.passage.outlet for a in decision.corroborating} == {"Beta", "Gamma"}  # 0.73 each
+    answer = answerer(reader, keep_ratio=0.9, threshold=0.7).answer_prepared(prep)
+    assert answer.short_answer.text.startswith("14") and answer.short_answer.alternatives == ("15 accords",)
+    assert {c.outlet for c in answer.citations} == {"Alpha", "Beta", "Gamma"}

@@ -314,3 +314,17 @@ def test_every_public_function_and_class_has_a_docstring():
         missing += [f"{path.relative_to(ROOT)}:{node.lineno}: {name}"
                     for name, node in _public_definitions(tree.body) if not ast.get_docstring(node)]
     assert not missing, f"public definitions without a docstring ({len(missing)}):\n" + "\n".join(missing)
+
+
+def test_only_the_decide_stage_weighs_spans_or_applies_the_answer_threshold():
+    """One decision, one place: outside qa_bot/answering/ nothing builds a Decider, reads a span's probability
+    or the support model, or applies keep_ratio (callers take the decision's verdicts as they are)."""
+    forbidden = re.compile(r"\bDecider\(|\.probability\b|\bkeep_ratio\b|\bdecide\.support\b|\bSUPPORT_SIGNALS\b")
+    found = []
+    for path in _sources(LIBRARY, *APP_SIDE).values():
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("qa_bot/answering/") or rel == "qa_bot/params.py":
+            continue
+        found += [f"{rel}:{n}" for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                  if forbidden.search(line)]
+    assert not found, "span scores weighed outside the decide stage:\n" + "\n".join(found)

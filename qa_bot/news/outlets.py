@@ -120,5 +120,5 @@ def _row(outlet: str, best: AnswerSpan | None, support: float) -> OutletRow:
     p = best.hit.passage
     citation = Citation(n=1, chunk_id=p.chunk_id, article_id=p.article_id, title=p.title, outlet=p.outlet,
                         published=p.published, url=p.url, quote=best.sentence.text, start=best.sentence.start,
-                        end=best.sentence.end, support=best.probability)
+                        end=best.sentence.end, support=support)
     return OutletRow(outlet, citation, (p.published,) if p.published else (), support, best.text)

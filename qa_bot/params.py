@@ -28,7 +28,7 @@ class ReadParams:
     passages: int = 8  # of them, the passages the reader reads (at least the asked k)
     by_retrieval: int = 4  # of those, the pool's best by retrieval; the rest hold its sentences closest to the question
     outlet_pool: int = 80  # passages retrieved for the outlet view (``ask --by-outlet``)
-    per_outlet: int = 2  # of them, each outlet's best passages the reader reads for the outlet's row
+    per_outlet: int = 1  # of them, each outlet's best passages the reader reads for the outlet's row
 
 
 @dataclass(frozen=True)

@@ -123,12 +123,17 @@ class Store:
         rec = Recovery()
         persistent = not self._external_client
         if persistent:
-            try:
-                self.owner.acquire(f"{Path(sys.argv[0]).name} {' '.join(sys.argv[1:2])}".strip())
-            except LockedError:
-                self.joined = live_server(self.data_dir)
-                if self.joined is None or reembed:  # re-embedding needs the folder to itself
-                    raise
+            # An owner that serves the folder (the app) is joined at once, not after waiting out its lock;
+            # re-embedding needs the folder to itself.
+            self.joined = None if reembed else live_server(self.data_dir)
+            if self.joined is None:
+                try:
+                    self.owner.acquire(f"{Path(sys.argv[0]).name} {' '.join(sys.argv[1:2])}".strip())
+                except LockedError:
+                    self.joined = None if reembed else live_server(self.data_dir)
+                    if self.joined is None:
+                        raise
+            if self.joined is not None:
                 self._client, self._external_client, persistent = connect_to(*self.joined), True, False
         try:
             rec = self._open(rec, persistent, started, progress, reembed)

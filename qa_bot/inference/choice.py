@@ -2,10 +2,10 @@
 with, so that an index is always searched with the vectors it holds.
 
 :data:`DEFAULT_BACKEND` (for a new index under ``auto``) was chosen by measurement: ``onnx`` (float32,
-the torch vectors without importing torch). ``onnx-int8`` embeds about twice as fast but lost 2 points of
-evidence recall@5 on summit dev (0.883 vs 0.903), more than the 1-point rule allows; see
-``eval/results/bench.md``.
-"""
+the torch vectors without importing torch). ``onnx-int8`` embeds 1.5-2.5x faster, but on summit dev it
+was worse than float32 by more than the 1 point the rule allows on three headline metrics (document
+recall@1 -1.4, citation precision -1.2, false abstentions +1.4; on summit test no metric was worse by
+more than a point), so it stays opt-in; see ``eval/results/bench.md``."""
 
 from __future__ import annotations
 

@@ -5,6 +5,15 @@ folder, the :class:`~qa_bot.inference.export.GraphSpec` to export and the varian
 until :meth:`OnnxModel.load` or the first :meth:`OnnxModel.run`. Loading is thread-safe (a background
 warm-up and a first question may race), and imports only onnxruntime and tokenizers — never torch.
 :func:`load_tokenizer` and :func:`batch_feed` turn texts into the int64 arrays the graphs take.
+
+A span reader, for instance::
+
+    model = OnnxModel(folder, SPAN_READER, model_cache(settings))          # nothing loads yet
+    tokenizer, _ = load_tokenizer(folder, max_length=384, pair=True, stride=128)
+    encodings = tokenizer.encode_batch([(question, passage) for passage in passages])
+    windows = [w for e in encodings for w in (e, *e.overflowing)]         # long passages: several windows
+    logits = model.run(batch_feed(windows))                                # start_logits, end_logits
+    # (batch, tokens); position 0 ([CLS]) scores "no answer"; windows[i].offsets map tokens to characters
 """
 
 from __future__ import annotations
@@ -104,7 +113,7 @@ class OnnxModel:
         return dict(zip(names, values))
 
 
-def load_tokenizer(model_dir: Path | str, max_length: int | None = None, pair: bool = False):
+def load_tokenizer(model_dir: Path | str, max_length: int | None = None, pair: bool = False, stride: int = 0):
     """The folder's fast tokenizer (``tokenizer.json``), truncating at ``max_length`` without padding.
 
     Args:
@@ -112,6 +121,8 @@ def load_tokenizer(model_dir: Path | str, max_length: int | None = None, pair: b
         max_length: word pieces per input, special tokens included (default: the folder's
             ``tokenizer_config.json`` ``model_max_length``, else 512).
         pair: inputs are (question, passage) pairs: truncation cuts the second text only.
+        stride: word pieces each overflowing window repeats from the one before; the windows past
+            the first are in each encoding's ``overflowing`` list.
 
     Returns:
         ``(tokenizer, max_length)``; the tokenizer is a ``tokenizers.Tokenizer``.
@@ -130,7 +141,7 @@ def load_tokenizer(model_dir: Path | str, max_length: int | None = None, pair: b
     if max_length is None:
         max_length = _configured_length(folder)
     tokenizer.no_padding()
-    tokenizer.enable_truncation(max_length, strategy="only_second" if pair else "longest_first")
+    tokenizer.enable_truncation(max_length, stride=stride, strategy="only_second" if pair else "longest_first")
     return tokenizer, max_length
 
 

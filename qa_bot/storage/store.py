@@ -1,10 +1,9 @@
 """The store: the article registry and the Chroma chunk index, kept in agreement.
 
-Adds, replacements and deletes go through here. Each write holds the data folder's lock and a
-journal; an article becomes visible to search only once all its chunks are written (the
-writing itself is :mod:`qa_bot.storage.indexing`). On open the store repairs or rebuilds the index
-from the registry when it is damaged or incomplete (:mod:`qa_bot.storage.recovery`); one built with
-another embedder is refused until ``qa-bot reindex`` re-embeds it (:mod:`qa_bot.storage.meta`). Reads
+Adds, replacements and deletes go through here. Each write holds the data folder's lock and a journal; an article
+becomes visible to search only once all its chunks are written (the writing itself is :mod:`qa_bot.storage.indexing`).
+On open the store repairs or rebuilds a damaged or incomplete index from the registry (:mod:`qa_bot.storage.recovery`);
+one built with another embedder is refused until ``qa-bot reindex`` re-embeds it (:mod:`qa_bot.storage.meta`). Reads
 see only fully indexed articles and cache what they derive from the registry until the next write."""
 
 from __future__ import annotations
@@ -54,11 +53,10 @@ class Store:
             folder (:mod:`qa_bot.storage.server`). Any store joins such a server when it finds one.
 
     The articles users add are also kept, one checksummed file each, in ``<data dir>/articles``
-    (:mod:`qa_bot.storage.archive`), written before they are indexed: registry and index are
-    derived data, rebuilt from the corpus and that archive when the registry is lost. On a shared
-    Chroma server the collection's name carries the data folder's id, so two data folders on one
-    server never see or delete each other's chunks (replicas share one data folder, hence one
-    collection).
+    (:mod:`qa_bot.storage.archive`), written before they are indexed: registry and index are derived
+    data, rebuilt from the corpus and that archive when the registry is lost. On a shared Chroma server
+    the collection's name carries the data folder's id, so two data folders on one server never see or
+    delete each other's chunks (replicas share one data folder, hence one collection).
     """
 
     def __init__(self, settings: Settings, embedder: Embedder, client=None,
@@ -122,13 +120,16 @@ class Store:
         started = time.perf_counter()
         rec = Recovery()
         persistent = not self._external_client
-        if persistent:
+        if persistent:  # an owner serving the folder (the app) is joined at once, not after its lock's timeout
+            self.joined = None if reembed else live_server(self.data_dir)  # re-embedding needs the folder
             try:
-                self.owner.acquire(f"{Path(sys.argv[0]).name} {' '.join(sys.argv[1:2])}".strip())
+                if self.joined is None:
+                    self.owner.acquire(f"{Path(sys.argv[0]).name} {' '.join(sys.argv[1:2])}".strip())
             except LockedError:
-                self.joined = live_server(self.data_dir)
-                if self.joined is None or reembed:  # re-embedding needs the folder to itself
+                if reembed or (joined := live_server(self.data_dir)) is None:
                     raise
+                self.joined = joined
+            if self.joined is not None:
                 self._client, self._external_client, persistent = connect(self.joined), True, False
         try:
             rec = self._open(rec, persistent, started, progress, reembed)

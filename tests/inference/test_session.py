@@ -87,6 +87,16 @@ def test_batch_feed_pads_with_zeros_and_marks_the_second_segment(folder):
     assert batch_feed([], ("input_ids",))["input_ids"].shape == (0, 0)
 
 
+def test_a_long_passage_overflows_into_windows_that_overlap_by_the_stride(folder):
+    tokenizer, _ = load_tokenizer(folder, max_length=12, pair=True, stride=2)
+    [first] = tokenizer.encode_batch([("who signed?", "the accord in spring . the accord in spring . the accord")])
+    windows = [first, *first.overflowing]
+    assert len(windows) > 1 and all(len(w.ids) <= 12 for w in windows)
+    passage = [[t for t, kind in zip(w.ids, w.type_ids) if kind == 1][:-1] for w in windows]  # minus [SEP]
+    assert all(after[:2] == before[-2:] for before, after in zip(passage, passage[1:]))  # two pieces repeated
+    assert all(w.ids[:4] == first.ids[:4] for w in windows)  # every window starts with the whole question
+
+
 def test_a_tokenizer_without_a_length_gets_a_sane_one(tmp_path):
     _tokenizer(tmp_path, {"model_max_length": 1000000000000000019884624838656})  # "unlimited", as some configs say
     assert load_tokenizer(tmp_path)[1] == 512

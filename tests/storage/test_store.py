@@ -287,3 +287,28 @@ def test_chunk_index_works_with_an_ephemeral_client(embedder):
     assert top.id == "b:0"
     index.delete_articles(["b"])
     assert index.all_ids() == {"a:0"}
+
+
+def test_a_folder_its_owner_serves_is_joined_without_waiting_out_the_owner_lock(settings, embedder, monkeypatch):
+    """While the app serves its folder, a command joins its server at once: the owner lock's timeout (seconds)
+    is for owners that do not serve; it is not even tried here."""
+    import chromadb
+
+    from qa_bot.storage import store as store_module
+    from qa_bot.storage.index import chroma_settings
+    from qa_bot.storage.locking import OwnerLock
+
+    from qa_bot.storage.server import ServerAddress
+
+    served = chromadb.EphemeralClient(settings=chroma_settings())
+    joined = []
+    address = ServerAddress("127.0.0.1", 4321, "per-start-secret")
+    monkeypatch.setattr(store_module, "live_server", lambda data_dir: address)
+    monkeypatch.setattr(store_module, "connect", lambda to: joined.append(to) or served)
+    monkeypatch.setattr(OwnerLock, "acquire", lambda self, what: pytest.fail("waited on the owner's lock"))
+    s = Store(settings, embedder)
+    s.open()
+    assert joined == [address] and s.joined == address
+    s.add([_art(1)])
+    assert s.stats()["articles"] == 1
+    s.close()

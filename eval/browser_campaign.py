@@ -28,6 +28,17 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ARTIFACTS = ROOT / "test-artifacts" / "reliability"
 
 
+def _max_sources() -> int:
+    """The most sources an answer may list: each of the composer's sentences cites at most its per-claim bound."""
+    from qa_bot.params import load_params
+
+    compose = load_params().answer.compose
+    return compose.max_sentences * compose.max_citations_per_claim
+
+
+MAX_SOURCES = _max_sources()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -209,9 +220,11 @@ def markup_campaign(work: Path, full: bool) -> dict:
         for a in asked:
             n = a["id"].split("-")[1]
             box = page.get_by_test_id("stChatInputTextArea")
+            # This question's reply, by position: ``.last`` can still be the previous reply while the app
+            # redraws the conversation (seen: the previous answer's "Sources (4)" read beside this one's markers).
+            msg = page.get_by_test_id("stChatMessage").nth(page.get_by_test_id("stChatMessage").count() + 1)
             box.fill(f"Where was the harbour crane deal number {n} signed?")
             box.press("Enter")
-            msg = page.get_by_test_id("stChatMessage").last
             msg.get_by_text(re.compile(r"^(Sources|Closest passages) \(\d+\)$")).wait_for()
             expect(page.get_by_role("button", name="Export as JSON")).to_be_enabled()  # the run has finished
             # ... and its redraw too: until then the old copy of a message can stand, marked stale, beside
@@ -219,8 +232,8 @@ def markup_campaign(work: Path, full: bool) -> dict:
             expect(page.locator(".stElementContainer[data-stale='true']")).to_have_count(0)
             labels = msg.get_by_text(re.compile(r"^Sources \((\d+)\)$"))
             shown = int(re.search(r"\d+", labels.first.inner_text()).group(0)) if labels.count() else 0
-            # Every source shown is one of the answer's own citations (at most three), never a "[7]"
-            # or "[Source: …]" written inside an article.
+            # Every source shown is one of the answer's own citations (at most the composer's bound), never a
+            # "[7]" or "[Source: …]" written inside an article.
             buttons = msg.get_by_role("button", name="Open the full article")
             if shown:  # the source cards render after their heading; give them time before counting
                 try:  # the message may be redrawn under us; counting below waits for the new one
@@ -232,13 +245,14 @@ def markup_campaign(work: Path, full: bool) -> dict:
                 except AssertionError:
                     pass
             cards = buttons.count()
-            # The answer's text (an abstention has none): its [n] markers are exactly its sources, and
-            # there are at most three; an article's "[7]" or "[Source: …]" would show up as an extra one.
+            # The answer's text (an abstention has none): its [n] markers are exactly its sources, and there
+            # are at most MAX_SOURCES (each of the composer's sentences cites at most its per-claim bound);
+            # an article's "[7]" or "[Source: …]" would show up as an extra one.
             # The answer is everything above its "Sources (n)" expander: the bold direct answer, the
             # cited sentences and any "outlets differ" block.
             answer_text = msg.inner_text().split("Sources (", 1)[0]
             markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer_text)} if shown else set()
-            if markers != set(range(1, shown + 1)) or shown > 3:
+            if markers != set(range(1, shown + 1)) or shown > MAX_SOURCES:
                 fake_citations += 1
                 cases.append({"article": a["id"], "sources_label": shown, "markers": sorted(markers)})
             elif cards != shown:

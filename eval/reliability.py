@@ -494,8 +494,8 @@ def write(result: dict, out: Path = OUT) -> None:
                   f"| {m['payloads']} | {m['articles']} | {m['asked_in_browser']} | **{m['scripts_run']}** | "
                   f"**{m['listener_requests']}** | **{m['injected_elements']}** | **{m['fake_citations']}** | "
                   f"**{m['apptest_live_markup']}** of {m['apptest_strings']} strings | {m['hostile_urls_refused']} of 4 |", "",
-                  "A fake citation is an answer whose [n] markers are not exactly its listed sources, or more than three "
-                  "sources.", *([f"Source cards whose buttons the browser harness could not count in time (not citations; "
+                  "A fake citation is an answer whose [n] markers are not exactly its listed sources, or more sources "
+                  "than the composer may cite (its sentences times its per-claim bound).", *([f"Source cards whose buttons the browser harness could not count in time (not citations; "
                                  f"screenshots in test-artifacts/reliability): {len(m['source_cards_not_counted'])}.", ""]
                                 if m.get("source_cards_not_counted") else [""])]
     f = result.get("ssrf")

@@ -97,7 +97,7 @@ def _antecedent(cands: list[Candidate], i: int) -> int | None:
     if not c.previous:
         return None
     for j, o in enumerate(cands):
-        if o.hit.passage.article_id == c.hit.passage.article_id and o.end <= c.start and o.text == c.previous:
+        if o.hit.passage.article_id == c.hit.passage.article_id and o.end <= c.start and o.text.strip() == c.previous.strip():
             return j
     return None
 

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from qa_bot.answering.candidates import Candidate
-from qa_bot.answering.compose import compose, select
+from qa_bot.answering.compose import compose, dangling, select
 from qa_bot.answering.decide import Decider, Decision
 from qa_bot.answering.read import Reader, Reading
 from qa_bot.answering.windows import ReadingPassage, reading_passage
 from qa_bot.models import Answer, ChunkSentences, Hit
 from qa_bot.params import AnswerParams
+from qa_bot.text.sentences import sentence_spans
 from qa_bot.understanding.analysis import QueryAnalysis
 from qa_bot.understanding.condense import Condensed
 
@@ -170,18 +171,37 @@ class ExtractiveAnswerer:
     def _sentences(decision: Decision, sentence_index: dict[str, ChunkSentences],
                    ) -> tuple[list[Candidate], np.ndarray, dict[int, tuple[int, int]]]:
         """The decision's answer sentences, then its corroborating ones, as composer candidates (stored vectors
-        attached), with their scores and spans."""
+        attached), with their scores and spans.
+
+        When the best sentence opens with a reference it cannot resolve alone ("The same reports said ...") and
+        the sentence before it lies in the same passage, the two are one candidate, quoted together: the claim
+        keeps the words it leans on instead of giving the lead to a weaker sentence that stands alone.
+        """
         cands, scores, spans = [], [], {}
-        for a in (*decision.spans, *decision.corroborating):
+        for n, a in enumerate((*decision.spans, *decision.corroborating)):
             p = a.hit.passage
             stored = sentence_index.get(p.chunk_id)
-            vector = None
-            if stored and stored.vectors is not None:
-                rel = (a.sentence.start - p.start, a.sentence.end - p.start)
-                at = next((i for i, sp in enumerate(stored.spans) if tuple(sp) == rel), None)
-                vector = stored.vectors[at] if at is not None and at < len(stored.vectors) else None
-            spans[len(cands)] = (a.start - a.sentence.start, a.end - a.sentence.start)
-            cands.append(Candidate(a.hit, a.sentence.text, a.sentence.start, a.sentence.end, a.sentence.previous,
-                                   vector, a.sentence.following))
+            rel = (a.sentence.start - p.start, a.sentence.end - p.start)
+            at = next((i for i, sp in enumerate(stored.spans) if tuple(sp) == rel), None) if stored else None
+            vector = stored.vectors[at] if at is not None and stored.vectors is not None and \
+                at < len(stored.vectors) else None
+            start, previous = a.sentence.start, a.sentence.previous
+            if n == 0 and dangling(a.sentence.text):
+                opener = _sentence_before(p.text, stored, rel[0], previous)
+                if opener is not None and not dangling(p.text[opener[0]:opener[1]]):
+                    start, previous, vector = p.start + opener[0], "", None
+            spans[len(cands)] = (a.start - start, a.end - start)
+            text = a.sentence.text if start == a.sentence.start else p.text[start - p.start:rel[1]]
+            cands.append(Candidate(a.hit, text, start, a.sentence.end, previous, vector, a.sentence.following))
             scores.append(a.probability)
         return cands, np.asarray(scores, dtype=np.float64), spans
+
+
+def _sentence_before(text: str, stored: ChunkSentences | None, start: int, expected: str) -> tuple[int, int] | None:
+    """The offsets in ``text`` of the sentence right before the one at ``start``, when it is ``expected`` (the
+    sentence the reader saw before it: None when that one lies outside the passage)."""
+    spans = list(stored.spans) if stored and stored.spans else sentence_spans(text)
+    before = [(s, e) for s, e in spans if e <= start]
+    if not before or not expected.strip() or text[before[-1][0]:before[-1][1]].strip() != expected.strip():
+        return None
+    return before[-1]

@@ -173,3 +173,32 @@ def test_every_outlet_above_the_threshold_counts_when_values_differ_though_only_
     answer = answerer(reader, keep_ratio=0.9, threshold=0.7).answer_prepared(prep)
     assert answer.short_answer.text.startswith("14") and answer.short_answer.alternatives == ("15 accords",)
     assert {c.outlet for c in answer.citations} == {"Alpha", "Beta", "Gamma"}
+
+
+LEAN_OPENER = "On trams, the mayor's message did not change all year."
+LEAN_BEST = "The same reports said the mayor backed a line of twelve kilometres."
+LEAN_ALONE = "Separately, the mayor said the budget was agreed."
+LEAN_ARTICLE = " ".join([LEAN_OPENER, LEAN_BEST, LEAN_ALONE])
+
+
+def test_a_best_sentence_that_leans_on_the_one_before_is_quoted_with_it_as_one_claim():
+    hit = Hit(passage("a3", LEAN_ARTICLE, LEAN_OPENER, LEAN_ALONE, 0), 0.9, rank=1)
+    ask = PreparedQuestion(Condensed(QUESTION), analyse(QUESTION), np.zeros(4, dtype=np.float32), (hit,), {},
+                           {"a3": LEAN_ARTICLE}, 1)
+    reader = ScriptedReader({"twelve kilometres": 5.0, "budget was agreed": 4.5}, no_answer=0.0)
+    answer = answerer(reader, keep_ratio=0.5).answer_prepared(ask)
+    assert answer.sentences[0].text == f"{LEAN_OPENER} {LEAN_BEST}"
+    first = answer.citations[0]
+    assert LEAN_ARTICLE[first.start:first.end] == first.quote == f"{LEAN_OPENER} {LEAN_BEST}"
+    assert answer.short_answer.text == "twelve kilometres" == LEAN_ARTICLE[answer.short_answer.start:
+                                                                            answer.short_answer.end]
+
+
+def test_a_leaning_best_sentence_whose_opener_lies_outside_its_passage_gives_the_lead_to_one_that_stands_alone():
+    hit = Hit(passage("a3", LEAN_ARTICLE, LEAN_BEST, LEAN_ALONE, 0), 0.9, rank=1)  # the opener is not in the chunk
+    ask = PreparedQuestion(Condensed(QUESTION), analyse(QUESTION), np.zeros(4, dtype=np.float32), (hit,), {},
+                           {"a3": LEAN_ARTICLE}, 1)
+    reader = ScriptedReader({"twelve kilometres": 5.0, "budget was agreed": 4.5}, no_answer=0.0)
+    answer = answerer(reader, keep_ratio=0.5).answer_prepared(ask)
+    assert answer.sentences[0].text == LEAN_ALONE
+    assert all(LEAN_OPENER not in c.quote for c in answer.citations)

@@ -318,11 +318,13 @@ def test_cli_rejects_an_unknown_llm(run):
 def test_acceptance_cli_with_the_real_model_against_the_scripted_server(tmp_path, real_embedder):
     """QA_BOT_LLM=openai:test QA_BOT_LLM_BASE_URL=... qa-bot ask "What did Lee say about Taiwan?" --json"""
     corpus = Path(__file__).resolve().parents[2] / "corpus"
-    script = Script("Lee told CCTV that Seoul's respect for the one-China principle remains exactly as it was "
-                    "{cite:respect for the one-China principle}. Lee added that the terms agreed when the two "
-                    "countries normalised diplomatic relations in 1992 are still in force {cite:still in force}. "
+    # The cited phrases are in the passage the extractive answer quotes first (the CCTV interview as the
+    # Shanghai press-conference report retells it), so the model is given the passage it cites.
+    script = Script("Lee told CCTV that Seoul continues to respect one China {cite:continues to respect one China}. "
+                    "State media reported that Lee affirmed his respect for one China at the talks "
+                    "{cite:affirmed his respect}. "
                     "Lee also said that Seoul would recognise Taiwan as an independent country "
-                    "{cite:respect for the one-China principle}.")
+                    "{cite:continues to respect one China}.")
     with ScriptedServer({"Taiwan": script}) as srv:
         env = dict(os.environ, QA_BOT_DATA_DIR=str(tmp_path / "data"), QA_BOT_CORPUS_DIR=str(corpus),
                    QA_BOT_LLM="openai:test", QA_BOT_LLM_BASE_URL=f"{srv.url}/v1", HF_HUB_OFFLINE="1",
@@ -337,5 +339,5 @@ def test_acceptance_cli_with_the_real_model_against_the_scripted_server(tmp_path
     bot = QABot(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), embedder=real_embedder)
     for c in data["citations"]:
         assert bot.article(c["article_id"]).article.text[c["start"]:c["end"]] == c["quote"]
-    assert any("one-China" in c["quote"] for c in data["citations"])
+    assert any("respect one China" in c["quote"] for c in data["citations"])
     assert "independent country" in data["answer"] and "marked unsupported" in data["notice"]

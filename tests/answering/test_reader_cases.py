@@ -112,3 +112,27 @@ def test_the_outlet_view_gives_a_value_for_every_outlet_that_reports_one(bot):
     for outlet, value in (("Harbor Ledger", "11"), ("North Courier", "11"), ("Plains Daily", "12")):
         assert rows[outlet].reported and value in rows[outlet].value, rows[outlet]
     assert not rows["Notes"].reported
+
+
+LEAD = ("China agreed on Tuesday to lend two giant pandas to the Everland zoo near Seoul. "
+        "The pandas will stay at Everland for fifteen years under the agreement, zoo officials said.")
+BEFORE = ("The city council met on Monday to discuss the budget for the coming year. "
+          "Officials said road repairs would take most of the money. ")
+
+
+@pytest.mark.xfail(strict=True, reason="position bias: with nothing before it, the answer sentence scores no answer "
+                   "(margin -4.2 for 'Everland zoo'); after two unrelated sentences, +1.7. Training windows almost "
+                   "always open with a neighbour sentence, which never holds the answer")
+def test_the_reader_finds_an_answer_in_the_first_sentence_of_a_text():
+    from qa_bot.answering.read import SpanReader
+    from qa_bot.answering.windows import reading_passage
+
+    reader = SpanReader()
+    question = "Which zoo will receive the two giant pandas?"
+    margins = []
+    for text in (LEAD, BEFORE + LEAD + " " + BEFORE):
+        [reading] = reader.run(question, [reading_passage("lead", text, 0, len(text))])
+        best = reading.spans[0]
+        assert "Everland" in text[best.start:best.end]
+        margins.append(reading.margin)
+    assert margins[0] > 0 and margins[1] > 0, margins

@@ -217,12 +217,14 @@ def markup_campaign(work: Path, full: bool) -> dict:
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(url)
         page.get_by_text("Not sure where to start?").wait_for()
-        for a in asked:
+        for i, a in enumerate(asked):
             n = a["id"].split("-")[1]
             box = page.get_by_test_id("stChatInputTextArea")
-            # This question's reply, by position: ``.last`` can still be the previous reply while the app
-            # redraws the conversation (seen: the previous answer's "Sources (4)" read beside this one's markers).
-            msg = page.get_by_test_id("stChatMessage").nth(page.get_by_test_id("stChatMessage").count() + 1)
+            # This question's reply, by position: each question adds two messages (it and its reply) to a
+            # conversation that starts empty. Neither ``.last`` nor a count of the messages is safe while the
+            # app redraws the conversation (seen: the previous reply's "Sources (4)" read beside this one's
+            # markers; a count that included a message's old copy, so the awaited reply never came).
+            msg = page.get_by_test_id("stChatMessage").nth(2 * i + 1)
             box.fill(f"Where was the harbour crane deal number {n} signed?")
             box.press("Enter")
             msg.get_by_text(re.compile(r"^(Sources|Closest passages) \(\d+\)$")).wait_for()

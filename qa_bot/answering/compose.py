@@ -97,7 +97,8 @@ def _antecedent(cands: list[Candidate], i: int) -> int | None:
     if not c.previous:
         return None
     for j, o in enumerate(cands):
-        if o.hit.passage.article_id == c.hit.passage.article_id and o.end <= c.start and o.text.strip() == c.previous.strip():
+        same_article = o.hit.passage.article_id == c.hit.passage.article_id
+        if same_article and o.end <= c.start and o.text.strip() == c.previous.strip():
             return j
     return None
 

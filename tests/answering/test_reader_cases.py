@@ -120,7 +120,8 @@ BEFORE = ("The city council met on Monday to discuss the budget for the coming y
           "Officials said road repairs would take most of the money. ")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="position bias: with nothing before it, the answer sentence scores no answer "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="position bias: with nothing before it, the answer sentence scores no answer "
                    "(margin -4.2 for 'Everland zoo'); after two unrelated sentences, +1.7. Training windows almost "
                    "always open with a neighbour sentence, which never holds the answer")
 def test_the_reader_finds_an_answer_in_the_first_sentence_of_a_text(bot):

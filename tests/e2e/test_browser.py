@@ -59,6 +59,7 @@ def open_app(page, url: str) -> None:
 
 def ask(page, question: str, submit: bool = True):
     """Type a question (and send it); returns the locator of the assistant message that will answer it."""
+    settled(page)  # while a run redraws the conversation, an old copy of a message would be counted too
     reply = page.get_by_test_id("stChatMessage").nth(page.get_by_test_id("stChatMessage").count() + 1)
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(question)
